@@ -1,0 +1,104 @@
+// /v1 authentication (contract Part A "Acting on behalf", Part B §5): secret key or OAuth access
+// token by Bearer or Basic, one indexed lookup by hash, then the Stripe-Account header.
+import { ApiError } from '../domain/errors.ts';
+import { maskKey, patterns, type Mode } from '../domain/ids.ts';
+import type { Scope } from '../domain/scopes.ts';
+import type { Context } from '../context.ts';
+import { connectionCovers, findActiveConnection } from '../store/connections.ts';
+import { findKeyByHash } from '../store/keys.ts';
+
+export interface ApiCaller {
+  /** The account the request acts as. */
+  accountId: string;
+  mode: Mode;
+  /** The authenticating key's own account (the platform when acting on behalf). */
+  keyAccountId: string;
+  keyHash: string;
+  /** OAuth scope limiting this request; null when an account uses its own key. */
+  scope: Scope | null;
+  viaAccessToken: boolean;
+  stripeAccount: string | null;
+}
+
+const NO_KEY =
+  "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').";
+
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, 'invalid_request_error', message, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="connectd"' });
+}
+
+function keyFromHeader(header: string): string | null {
+  const m = /^(\S+)\s+(.*)$/.exec(header.trim());
+  const scheme = m?.[1]?.toLowerCase();
+  const value = m?.[2]?.trim() ?? '';
+  if (scheme === 'bearer') return value || null;
+  if (scheme === 'basic' && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return (colon >= 0 ? decoded.slice(0, colon) : decoded) || null;
+  }
+  return null;
+}
+
+export function noAccess(key: string, account: string): ApiError {
+  const shown = patterns.account.test(account) ? account : '(invalid)';
+  return new ApiError(
+    403,
+    'invalid_request_error',
+    `The provided key '${maskKey(key)}' does not have access to account '${shown}' (or that account does not exist). Application access may have been revoked.`,
+    'account_invalid',
+  );
+}
+
+export async function authenticateApi(
+  ctx: Context,
+  headers: { authorization: string | string[] | undefined; stripeAccount: string | string[] | undefined },
+): Promise<ApiCaller> {
+  if (Array.isArray(headers.authorization)) throw new ApiError(400, 'invalid_request_error', 'Duplicate Authorization header.');
+  if (!headers.authorization) throw unauthorized(NO_KEY);
+  const key = keyFromHeader(headers.authorization);
+  if (!key) throw unauthorized('Invalid API Key provided: ****');
+  if (/^pk_(test|live)_/.test(key)) {
+    throw unauthorized('This API call cannot be made with a publishable API key. Please use a secret API key.');
+  }
+  if (!patterns.secretKey.test(key)) throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
+  const keyHash = ctx.hash(key);
+  const record = await findKeyByHash(ctx.store.db, keyHash);
+  const revoked = !record || record.revoked_at !== null || (record.kind === 'access_token' && record.connection_revoked_at !== null);
+  if (revoked || record.kind === 'publishable') throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
+
+  // Stripe-Account: one well-formed value; duplicates are 400, never "first one wins" (AP-07).
+  const sa = headers.stripeAccount;
+  if (Array.isArray(sa) || (sa !== undefined && !patterns.account.test(sa))) {
+    throw new ApiError(400, 'invalid_request_error', 'The Stripe-Account header must be a single connected account id (acct_…).', undefined, 'Stripe-Account');
+  }
+  const stripeAccount = sa ?? null;
+
+  if (record.kind === 'access_token') {
+    // An access token acts only on its own account, within its scope (Part A; AP-04).
+    if (stripeAccount && stripeAccount !== record.account_id) throw noAccess(key, stripeAccount);
+    return {
+      accountId: record.account_id,
+      mode: record.mode,
+      keyAccountId: record.account_id,
+      keyHash,
+      scope: record.scope as Scope,
+      viaAccessToken: true,
+      stripeAccount,
+    };
+  }
+  if (!stripeAccount || stripeAccount === record.account_id) {
+    return { accountId: record.account_id, mode: record.mode, keyAccountId: record.account_id, keyHash, scope: null, viaAccessToken: false, stripeAccount };
+  }
+  const connection = await findActiveConnection(ctx.store.db, record.account_id, stripeAccount);
+  if (!connection || !connectionCovers(connection, record.mode)) throw noAccess(key, stripeAccount);
+  return {
+    accountId: stripeAccount,
+    mode: record.mode,
+    keyAccountId: record.account_id,
+    keyHash,
+    scope: connection.scope as Scope,
+    viaAccessToken: false,
+    stripeAccount,
+  };
+}

@@ -1,0 +1,60 @@
+// Identifier and key formats (contract Part B §6). We validate prefixes, and generate bodies
+// from a CSPRNG with rejection sampling so every base62 character is equally likely (CD-01).
+import { randomBytes } from 'node:crypto';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    const bytes = randomBytes(length * 2);
+    for (const b of bytes) {
+      if (b < 248) out += BASE62[b % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export type Mode = 'test' | 'live';
+
+export const newAccountId = (): string => `acct_${randomBase62(16)}`;
+export const newClientId = (): string => `ca_${randomBase62(32)}`;
+export const newAuthorizationCode = (): string => `ac_${randomBase62(32)}`;
+export const newRefreshToken = (): string => `rt_${randomBase62(48)}`;
+export const newSecretKey = (mode: Mode): string => `sk_${mode}_${randomBase62(99)}`;
+export const newPublishableKey = (mode: Mode): string => `pk_${mode}_${randomBase62(99)}`;
+export const newEventId = (): string => `evt_${randomBase62(24)}`;
+export const newRequestId = (): string => `req_${randomBase62(14)}`;
+export const newWebhookSecret = (): string => `whsec_${randomBase62(32)}`;
+export const newWebhookEndpointId = (): string => `we_${randomBase62(24)}`;
+export const newOpaqueId = (): string => randomBase62(32);
+
+export const patterns = {
+  account: /^acct_[A-Za-z0-9]{1,64}$/,
+  clientId: /^ca_[A-Za-z0-9]{1,64}$/,
+  code: /^ac_[A-Za-z0-9]{1,64}$/,
+  refreshToken: /^rt_[A-Za-z0-9]{1,128}$/,
+  secretKey: /^sk_(test|live)_[A-Za-z0-9]{1,247}$/,
+  publishableKey: /^pk_(test|live)_[A-Za-z0-9]{1,247}$/,
+  webhookSecret: /^whsec_[A-Za-z0-9]{1,128}$/,
+} as const;
+
+/** The mode a secret or publishable key belongs to, from its prefix. */
+export function keyMode(key: string): Mode | null {
+  const m = /^(?:sk|pk|rk)_(test|live)_/.exec(key);
+  return m ? (m[1] as Mode) : null;
+}
+
+/**
+ * Masks a key the way Stripe does in error messages: prefix kept, body starred, last four shown
+ * (contract Part B §5.2, "sk_test_********************1234"). Anything that does not look like a
+ * key is reduced to stars so we never echo arbitrary input.
+ */
+export function maskKey(key: string): string {
+  const m = /^((?:sk|pk|rk)_(?:test|live)_)([A-Za-z0-9]+)$/.exec(key);
+  if (!m) return '****';
+  const body = m[2] ?? '';
+  const shown = body.length > 4 ? body.slice(-4) : '';
+  return `${m[1]}${'*'.repeat(Math.max(body.length - shown.length, 4))}${shown}`;
+}

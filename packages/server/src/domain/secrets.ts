@@ -1,0 +1,129 @@
+// Secrets at rest (contract Part A "Secrets at rest"; security plan SE-01, SE-02, AC-01..AC-03).
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
+
+/**
+ * Keyed hash for high-entropy bearer secrets (codes, tokens, keys, session ids). The values carry
+ * ≥190 bits, so HMAC-SHA-256 with a server pepper is enough (ASVS 6.5.2); lookups are by this hash,
+ * so no secret is ever compared in JavaScript.
+ */
+export function hashSecret(pepper: Buffer, value: string): string {
+  return createHmac('sha256', pepper).update(value, 'utf8').digest('base64url');
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab);
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}
+
+// OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1. maxmem must be raised explicitly
+// (128·N·r = 128 MiB > Node's 32 MiB default, security plan AC-02).
+export const PASSWORD_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
+const MAXMEM = 256 * 1024 * 1024;
+const MAX_PASSWORD_BYTES = 1024;
+
+function scrypt(password: Buffer, salt: Buffer, len: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** Bounds concurrent memory-hard hashes (security plan AC-03): each one holds 128 MiB. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    private readonly limit: number,
+    private readonly maxQueue: number,
+  ) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) {
+      if (this.waiting.length >= this.maxQueue) throw new PasswordHashBusyError();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export class PasswordHashBusyError extends Error {
+  constructor() {
+    super('Too many password checks in progress');
+    this.name = 'PasswordHashBusyError';
+  }
+}
+
+const hashSlots = new Semaphore(2, 32);
+
+function normalize(password: string): Buffer {
+  return Buffer.from(password.normalize('NFC'), 'utf8');
+}
+
+export function passwordTooLong(password: string): boolean {
+  return normalize(password).length > MAX_PASSWORD_BYTES;
+}
+
+/** `scrypt$N$r$p$salt$hash`, self-describing so parameters can be raised later (AC-04). */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const { N, r, p } = PASSWORD_PARAMS;
+  const key = await hashSlots.run(() => scrypt(normalize(password), salt, 32, { N, r, p, maxmem: MAXMEM }));
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+// A hash of a random password, verified against when the account does not exist, so that
+// unknown and known emails take the same time (security plan AC-10).
+let dummyHash: Promise<string> | undefined;
+
+export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+  const target = stored ?? (await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
+  const parts = target.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await hashSlots.run(() =>
+    scrypt(normalize(password), Buffer.from(salt, 'base64url'), expected.length, {
+      N: Number(n),
+      r: Number(r),
+      p: Number(p),
+      maxmem: MAXMEM,
+    }),
+  );
+  return stored !== null && timingSafeEqual(key, expected);
+}
+
+/**
+ * AES-256-GCM for secrets we must recover (webhook signing secrets sign every delivery,
+ * security plan SE-02). Output: `v1.<iv>.<tag>.<ciphertext>`, base64url.
+ */
+export function encryptSecret(key: Buffer, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return ['v1', iv, cipher.getAuthTag(), ct].map((x) => (typeof x === 'string' ? x : x.toString('base64url'))).join('.');
+}
+
+export function decryptSecret(key: Buffer, sealed: string): string {
+  const [v, iv, tag, ct] = sealed.split('.');
+  if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error('Unrecognised sealed secret');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+}

@@ -1,0 +1,112 @@
+// The Fastify application: plugins, parsing, Request-Id, routes, and the one error serializer.
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { newRequestId } from '../domain/ids.ts';
+import type { Context } from '../context.ts';
+import { errorPage } from '../web/layout.ts';
+import { parseForm, parseQuery } from './parse.ts';
+import { apiRoutes } from './routes/api.ts';
+import { healthRoutes } from './routes/health.ts';
+import { oauthApiRoutes } from './routes/oauth.ts';
+import { pageRoutes } from './routes/pages.ts';
+import { familyOf, toWire } from './wire-errors.ts';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Fastify's own request logs include the query string; ours (onResponse below) do not.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newRequestId(),
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { querystringParser: parseQuery },
+    trustProxy: false,
+    return503OnClosing: false,
+    forceCloseConnections: false,
+  });
+
+  // Only form bodies: Stripe's wire format everywhere (Part B §0, §5.7). JSON, text and multipart
+  // are refused with a clear 400 rather than half-parsed.
+  app.removeAllContentTypeParsers();
+  await app.register(formbody, { parser: parseForm, bodyLimit: BODY_LIMIT });
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  const https = ctx.config.publicUrl.startsWith('https://');
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        // No form-action: consent answers with a 303 to the platform's origin, and Chrome applies
+        // form-action to redirects after a form POST.
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: https ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+
+  // Request-Id on every response (Part B §5.4); a charset other than UTF-8 is refused (BI-40).
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('Request-Id', req.id);
+    const ct = req.headers['content-type'];
+    if (typeof ct === 'string' && /charset=/i.test(ct) && !/charset="?utf-?8"?/i.test(ct)) {
+      const err = Object.assign(new Error('Unsupported charset'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+      throw err;
+    }
+    if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
+      throw Object.assign(new Error('Ambiguous framing'), { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 });
+    }
+  });
+
+  // Access log without query strings or bodies: they carry codes, states and secrets (SE-04).
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.log.info(
+      { reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const family = familyOf(req.url);
+    const wire = toWire(err, family, req.id);
+    if (wire.unexpected) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      ctx.log.error({ reqId: req.id, path: req.url.split('?')[0], err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
+    }
+    reply.code(wire.status).headers(wire.headers);
+    if (family === 'page' && wire.page) {
+      return reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(errorPage(wire.page.title, wire.page.message));
+    }
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(wire.body));
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = (req.url.split('?')[0] ?? '').slice(0, 200);
+    const family = familyOf(req.url);
+    reply.code(404);
+    if (family === 'api') {
+      return { error: { message: `Unrecognized request URL (${req.method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, type: 'invalid_request_error' } };
+    }
+    if (family === 'oauth' || path.startsWith('/oauth/')) return { error: 'invalid_request', error_description: `Unrecognized request URL (${req.method}: ${path}).` };
+    return reply.type('text/html; charset=utf-8').send(errorPage('Page not found', 'There is no page at this address.'));
+  });
+
+  healthRoutes(app, ctx);
+  oauthApiRoutes(app, ctx);
+  apiRoutes(app, ctx);
+  pageRoutes(app, ctx);
+  return app;
+}

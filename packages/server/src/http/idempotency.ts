@@ -1,0 +1,74 @@
+// Idempotency-Key handling shared by /oauth and /v1 POSTs (contract Part A "Idempotency").
+import { createHash } from 'node:crypto';
+import type { Context } from '../context.ts';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency.ts';
+
+export interface IdempotentRequest {
+  /** Authenticating key hash plus Stripe-Account. */
+  scope: string;
+  key: string;
+  method: string;
+  path: string;
+  params: unknown;
+}
+
+export interface HandlerResult {
+  status: number;
+  body: unknown;
+}
+
+export type IdempotencyOutcome =
+  | { kind: 'fresh'; result: HandlerResult }
+  | { kind: 'replayed'; status: number; body: string }
+  | { kind: 'mismatch' }
+  | { kind: 'in_flight' };
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+export function fingerprint(method: string, path: string, params: unknown): string {
+  return createHash('sha256').update(JSON.stringify([method, path, canonical(params)])).digest('base64url');
+}
+
+/**
+ * Runs `handler` once per (scope, key). Expected errors are stored like successes (an SDK retry
+ * replays the same answer); an unexpected error releases the key so a retry runs again.
+ */
+export async function runIdempotent(
+  ctx: Context,
+  req: IdempotentRequest,
+  handler: () => Promise<HandlerResult>,
+  isExpected: (err: unknown) => HandlerResult | null,
+): Promise<IdempotencyOutcome> {
+  const fp = fingerprint(req.method, req.path, req.params);
+  const claim = await claimIdempotencyKey(ctx.store.db, { scope: req.scope, key: req.key, fingerprint: fp }, ctx.clock.now());
+  if (claim.kind === 'replay') return { kind: 'replayed', status: claim.status, body: claim.body };
+  if (claim.kind !== 'claimed') return claim;
+  let result: HandlerResult;
+  try {
+    result = await handler();
+  } catch (err) {
+    const expected = isExpected(err);
+    if (!expected) {
+      await releaseIdempotencyKey(ctx.store.db, req.scope, req.key).catch(() => undefined);
+      throw err;
+    }
+    await completeIdempotencyKey(ctx.store.db, req.scope, req.key, expected.status, JSON.stringify(expected.body));
+    throw err;
+  }
+  await completeIdempotencyKey(ctx.store.db, req.scope, req.key, result.status, JSON.stringify(result.body));
+  return { kind: 'fresh', result };
+}
+
+/** A valid Idempotency-Key header value, or an error message. */
+export function readIdempotencyKey(header: string | string[] | undefined): { key: string | null } | { error: string } {
+  if (header === undefined) return { key: null };
+  if (Array.isArray(header)) return { error: 'Duplicate Idempotency-Key header.' };
+  if (header.length === 0 || header.length > 255) return { error: 'Idempotency-Key must be 1 to 255 characters long.' };
+  return { key: header };
+}

@@ -1,0 +1,63 @@
+// /oauth/token and /oauth/deauthorize at the edge: parse, authenticate, idempotency, call the
+// framework-free handler, serialize.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthError } from '../../domain/errors.ts';
+import type { Context } from '../../context.ts';
+import { authenticateClient, type AuthenticatedClient } from '../../oauth/client-auth.ts';
+import { deauthorizeEndpoint } from '../../oauth/deauthorize.ts';
+import { tokenEndpoint } from '../../oauth/token.ts';
+import type { EventOrigin } from '../../webhooks/events.ts';
+import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
+import { asParams } from '../parse.ts';
+import { toWire } from '../wire-errors.ts';
+import { methodNotAllowed } from './method-not-allowed.ts';
+
+type Endpoint = (ctx: Context, client: AuthenticatedClient, params: Record<string, unknown>, origin: EventOrigin) => Promise<unknown>;
+
+function printable(key: string): string {
+  return /^[\x20-\x7e]{1,255}$/.test(key) ? key : '(unprintable key)';
+}
+
+function handler(ctx: Context, endpoint: Endpoint) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const params = asParams(req.body);
+    const client = await authenticateClient(ctx, { authorization: req.headers.authorization, body: params, query: asParams(req.query) });
+    const idem = readIdempotencyKey(req.headers['idempotency-key']);
+    if ('error' in idem) throw new OAuthError('invalid_request', idem.error);
+    const origin: EventOrigin = { requestId: req.id, idempotencyKey: idem.key };
+    reply.type('application/json; charset=utf-8');
+    if (!idem.key) return endpoint(ctx, client, params, origin);
+
+    const stripeAccount = req.headers['stripe-account'];
+    const outcome = await runIdempotent(
+      ctx,
+      { scope: `${client.keyHash}:${typeof stripeAccount === 'string' ? stripeAccount : ''}`, key: idem.key, method: req.method, path: req.url.split('?')[0] ?? '', params },
+      async () => ({ status: 200, body: await endpoint(ctx, client, params, origin) }),
+      (err) => (err instanceof OAuthError ? { status: err.status, body: toWire(err, 'oauth', req.id).body } : null),
+    );
+    switch (outcome.kind) {
+      case 'fresh':
+        return outcome.result.body;
+      case 'replayed':
+        return reply.code(outcome.status).header('Idempotent-Replayed', 'true').send(outcome.body);
+      case 'mismatch':
+        throw new OAuthError(
+          'invalid_request',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${printable(idem.key)}' if you meant to execute a different request.`,
+        );
+      case 'in_flight':
+        throw new OAuthError('invalid_request', 'A request with this Idempotency-Key is still being processed. Retry shortly.', 409);
+    }
+  };
+}
+
+export function oauthApiRoutes(app: FastifyInstance, ctx: Context): void {
+  // Token and deauthorize responses are never cacheable (RFC 6749 §5.1; security plan TK-08).
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/oauth/')) reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+  });
+  app.post('/oauth/token', handler(ctx, tokenEndpoint));
+  app.post('/oauth/deauthorize', handler(ctx, deauthorizeEndpoint));
+  methodNotAllowed(app, '/oauth/token', 'POST');
+  methodNotAllowed(app, '/oauth/deauthorize', 'POST');
+}

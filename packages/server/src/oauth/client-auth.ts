@@ -1,0 +1,79 @@
+// Client authentication for /oauth/token and /oauth/deauthorize (contract Part A "Token endpoint",
+// Part B §2.1): Bearer, Basic (username = key), or body client_secret; the header wins.
+import { OAuthError } from '../domain/errors.ts';
+import { maskKey, patterns, type Mode } from '../domain/ids.ts';
+import type { Context } from '../context.ts';
+import { findKeyByHash } from '../store/keys.ts';
+import { findPlatform, type Platform } from '../store/platforms.ts';
+import { param, type Params } from './params.ts';
+
+export interface AuthenticatedClient {
+  accountId: string;
+  mode: Mode;
+  keyHash: string;
+  /** Undefined when the key's account has not enabled Connect. */
+  platform: Platform | undefined;
+}
+
+type Scheme = 'Bearer' | 'Basic' | null;
+
+function challenge(scheme: Scheme): Record<string, string> {
+  return scheme ? { 'WWW-Authenticate': `${scheme} realm="connectd"` } : {};
+}
+
+function fail(scheme: Scheme, description: string): OAuthError {
+  return new OAuthError('invalid_client', description, 401, challenge(scheme));
+}
+
+function fromHeader(header: string): { scheme: Scheme; key: string | null } {
+  const m = /^(\S+)\s+(.*)$/.exec(header.trim());
+  const scheme = m?.[1]?.toLowerCase();
+  const value = m?.[2]?.trim() ?? '';
+  if (scheme === 'bearer') return { scheme: 'Bearer', key: value || null };
+  if (scheme === 'basic') {
+    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    // Stripe reads the Basic username as the API key (contract Part B §2.1).
+    const user = colon >= 0 ? decoded.slice(0, colon) : '';
+    return { scheme: 'Basic', key: user || null };
+  }
+  return { scheme: null, key: null };
+}
+
+export async function authenticateClient(
+  ctx: Context,
+  input: { authorization: string | string[] | undefined; body: Params; query: Params },
+): Promise<AuthenticatedClient> {
+  // Credentials are never accepted in the URL (RFC 6749 §2.3.1; security plan TK-05, BI-59).
+  if (input.query.client_secret !== undefined) {
+    throw new OAuthError('invalid_request', 'Client credentials must not be sent in the query string');
+  }
+  if (Array.isArray(input.authorization)) throw new OAuthError('invalid_request', 'Duplicate Authorization header');
+  let scheme: Scheme = null;
+  let key: string | undefined;
+  if (input.authorization !== undefined && input.authorization !== '') {
+    const parsed = fromHeader(input.authorization);
+    scheme = parsed.scheme;
+    if (!parsed.key) {
+      throw fail(scheme, 'No valid API key provided. Send your secret API key in the Authorization header using the Bearer authentication method.');
+    }
+    key = parsed.key;
+  } else {
+    key = param(input.body, 'client_secret');
+  }
+  if (!key) {
+    throw fail(null, 'No API key provided. Send your secret API key in the Authorization header using the Bearer authentication method.');
+  }
+  const unknown = () => fail(scheme, `No such API key: ${maskKey(key)}`);
+  if (!patterns.secretKey.test(key)) throw unknown();
+  const keyHash = ctx.hash(key);
+  const record = await findKeyByHash(ctx.store.db, keyHash);
+  // Only a platform's own secret key authenticates here: not a publishable key, not an access token.
+  if (!record || record.kind !== 'secret' || record.revoked_at !== null) throw unknown();
+  return {
+    accountId: record.account_id,
+    mode: record.mode,
+    keyHash,
+    platform: await findPlatform(ctx.store.db, record.account_id),
+  };
+}

@@ -1,0 +1,37 @@
+// POST /oauth/deauthorize (contract Part A "Deauthorize", Part B §3).
+import { OAuthError, oauth } from '../domain/errors.ts';
+import { patterns } from '../domain/ids.ts';
+import type { Context } from '../context.ts';
+import { connectionCovers, findActiveConnection } from '../store/connections.ts';
+import type { EventOrigin } from '../webhooks/events.ts';
+import type { AuthenticatedClient } from './client-auth.ts';
+import { echo, param, type Params } from './params.ts';
+import { revokeConnection } from './revoke-connection.ts';
+
+export async function deauthorizeEndpoint(
+  ctx: Context,
+  client: AuthenticatedClient,
+  params: Params,
+  origin: EventOrigin,
+): Promise<{ stripe_user_id: string }> {
+  const clientId = param(params, 'client_id');
+  const accountId = param(params, 'stripe_user_id');
+  if (!clientId) throw oauth.invalidRequest('No client_id provided');
+  if (!accountId) throw oauth.invalidRequest('No stripe_user_id provided');
+  const shown = echo(accountId, patterns.account) ?? '(invalid account id)';
+  const notConnected = () =>
+    new OAuthError('invalid_client', `This application is not connected to stripe account ${shown}, or that account does not exist.`);
+
+  const platform = client.platform;
+  // The client_id must be the key's own, and of the key's mode (Part B §3 "Mode").
+  const ownClientId = platform && (client.mode === 'live' ? platform.client_id_live : platform.client_id_test);
+  if (!platform || clientId !== ownClientId) throw notConnected();
+
+  const revoked = await ctx.store.transaction(async (trx) => {
+    const connection = await findActiveConnection(trx, platform.account_id, accountId);
+    if (!connection || !connectionCovers(connection, client.mode)) return false;
+    return revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode: client.mode === 'live', origin });
+  });
+  if (!revoked) throw notConnected();
+  return { stripe_user_id: accountId };
+}

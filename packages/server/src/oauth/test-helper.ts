@@ -1,0 +1,43 @@
+// POST /v1/test_helpers/oauth/authorize (contract Part A "Test-mode shortcut"): with the
+// platform's test secret key, creates a fresh test account, authorizes it and returns the code.
+// It never connects an existing account.
+import { ApiError, AuthorizePageError } from '../domain/errors.ts';
+import type { Context } from '../context.ts';
+import type { ApiCaller } from '../api/authenticate.ts';
+import { validateAuthorizeRequest } from './authorize.ts';
+import { createTestAccount, issueCode } from './interaction.ts';
+import type { Params } from './params.ts';
+
+export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body: Params) {
+  if (caller.mode !== 'test' || caller.viaAccessToken || caller.stripeAccount) {
+    throw new ApiError(400, 'invalid_request_error', 'Test helpers are available only with your test secret key, without Stripe-Account.');
+  }
+  const allowed = new Set(['client_id', 'scope', 'redirect_uri', 'state', 'stripe_user', 'code_challenge', 'code_challenge_method']);
+  for (const name of Object.keys(body)) {
+    if (!allowed.has(name)) throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${name}`, 'parameter_unknown', name);
+  }
+  if (body.client_id === undefined) {
+    throw new ApiError(400, 'invalid_request_error', 'Missing required param: client_id.', 'parameter_missing', 'client_id');
+  }
+  let validated;
+  try {
+    validated = await validateAuthorizeRequest(ctx, { ...body, response_type: 'code' });
+  } catch (err) {
+    if (!(err instanceof AuthorizePageError)) throw err;
+    const b = err.body as { error?: unknown; error_description?: unknown };
+    const message = typeof b.error_description === 'string' ? b.error_description : 'No application matches the supplied client identifier';
+    throw new ApiError(400, 'invalid_request_error', message, undefined, typeof b.error === 'string' && b.error.includes('redirect') ? 'redirect_uri' : 'client_id');
+  }
+  const { params, platform } = validated;
+  if (platform.account_id !== caller.keyAccountId) {
+    throw new ApiError(400, 'invalid_request_error', 'The client_id does not belong to the platform of this API key.', undefined, 'client_id');
+  }
+  if (params.mode !== 'test') {
+    throw new ApiError(400, 'invalid_request_error', 'Use the development client_id: this helper creates test-mode connections only.', undefined, 'client_id');
+  }
+  return ctx.store.transaction(async (trx) => {
+    const accountId = await createTestAccount(trx, ctx, params.prefill, 'test');
+    const { code, redirectUrl } = await issueCode(trx, ctx, params, accountId);
+    return { code, redirect_url: redirectUrl, stripe_user_id: accountId };
+  });
+}

@@ -1,0 +1,194 @@
+// Seed files (docs/seed.md): declare accounts, keys, platforms and webhook endpoints with fixed
+// values so a test suite is deterministic. Applying the same seed twice changes nothing.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { newClientId, newWebhookEndpointId, newWebhookSecret } from './domain/ids.ts';
+import { checkRegisteredRedirectUri } from './domain/redirect-uri.ts';
+import { encryptSecret, hashPassword } from './domain/secrets.ts';
+import type { Context } from './context.ts';
+import { createAccount, findAccount, findLoginAccount } from './store/accounts.ts';
+import { findPlatform, insertPlatform, updatePlatform } from './store/platforms.ts';
+
+const prefixed = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[A-Za-z0-9]+$`), `must start with ${prefix} followed by letters and digits`);
+const redirectUri = z.string().superRefine((v, c) => {
+  const problem = checkRegisteredRedirectUri(v);
+  if (problem) c.addIssue({ code: 'custom', message: problem });
+});
+
+const seedSchema = z.object({
+  accounts: z.array(
+    z.object({
+      id: prefixed('acct_').optional(),
+      email: z.email(),
+      password: z.string().min(8, 'must be at least 8 characters'),
+      business_name: z.string().min(1).max(200).optional(),
+      country: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code').optional(),
+      keys: z
+        .object({
+          test_secret: prefixed('sk_test_').optional(),
+          test_publishable: prefixed('pk_test_').optional(),
+          live_secret: prefixed('sk_live_').optional(),
+          live_publishable: prefixed('pk_live_').optional(),
+        })
+        .strict()
+        .optional(),
+      platform: z
+        .object({
+          name: z.string().min(1).max(100),
+          client_id_test: prefixed('ca_').optional(),
+          client_id_live: prefixed('ca_').optional(),
+          icon_url: z.url({ protocol: /^https$/ }).optional(),
+          brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must look like #635bff').optional(),
+          redirect_uris: z.array(redirectUri).max(50).optional(),
+          require_pkce: z.boolean().optional(),
+          webhook_endpoints: z
+            .array(z.object({ url: z.url({ protocol: /^https?$/ }), secret: prefixed('whsec_').optional(), livemode: z.boolean().optional() }))
+            .optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+export type Seed = z.infer<typeof seedSchema>;
+
+export class SeedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SeedError';
+  }
+}
+
+export function parseSeed(json: unknown, source: string): Seed {
+  const result = seedSchema.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  throw new SeedError(`seed ${source}: ${path || '(root)'}: ${issue?.message ?? 'invalid'}`);
+}
+
+export function readSeedFile(path: string): Seed {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SeedError(`seed ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SeedError(`seed ${path}: not valid JSON (${err instanceof Error ? err.message : 'parse error'})`);
+  }
+  return parseSeed(json, path);
+}
+
+export interface SeededAccount {
+  id: string;
+  email: string;
+  platform: { clientIdTest: string; clientIdLive: string; redirectUris: string[] } | null;
+}
+
+export async function applySeed(ctx: Context, seed: Seed): Promise<SeededAccount[]> {
+  const out: SeededAccount[] = [];
+  for (const [i, a] of seed.accounts.entries()) {
+    const existing = (a.id ? await findAccount(ctx.store.db, a.id) : undefined) ?? (await findLoginAccount(ctx.store.db, a.email));
+    let accountId = existing?.id;
+    if (!accountId) {
+      const passwordHash = await hashPassword(a.password);
+      try {
+        const created = await ctx.store.transaction((trx) =>
+          createAccount(trx, ctx.hash, ctx.clock.now(), {
+            ...(a.id ? { id: a.id } : {}),
+            email: a.email,
+            passwordHash,
+            businessName: a.business_name ?? null,
+            country: a.country ?? 'US',
+            ...(a.keys ? { keys: a.keys } : {}),
+          }),
+        );
+        accountId = created.account.id;
+      } catch (err) {
+        // Another process applying the same seed got there first.
+        const raced = (a.id ? await findAccount(ctx.store.db, a.id) : undefined) ?? (await findLoginAccount(ctx.store.db, a.email));
+        if (!raced) throw new SeedError(`seed: accounts[${i}]: could not be created (${err instanceof Error ? err.message : 'error'}); is a key or id already used by another account?`);
+        accountId = raced.id;
+      }
+    }
+    let platform = null;
+    if (a.platform) {
+      const p = a.platform;
+      const current = await findPlatform(ctx.store.db, accountId);
+      if (!current) {
+        await insertPlatform(ctx.store.db, {
+          account_id: accountId,
+          name: p.name,
+          icon_url: p.icon_url ?? null,
+          brand_color: p.brand_color?.toLowerCase() ?? null,
+          client_id_test: p.client_id_test ?? newClientId(),
+          client_id_live: p.client_id_live ?? newClientId(),
+          redirect_uris: p.redirect_uris ?? [],
+          require_pkce: p.require_pkce ? 1 : 0,
+          created: ctx.clock.now(),
+        }).catch((err: unknown) => {
+          throw new SeedError(`seed: accounts[${i}].platform: could not be created (${err instanceof Error ? err.message : 'error'}); is a client_id already used?`);
+        });
+      } else {
+        // Existing platforms keep their settings; seeded redirect URIs missing from them are added.
+        const missing = (p.redirect_uris ?? []).filter((u) => !current.redirect_uris.includes(u));
+        if (missing.length) await updatePlatform(ctx.store.db, accountId, { redirect_uris: [...current.redirect_uris, ...missing] });
+      }
+      for (const w of p.webhook_endpoints ?? []) {
+        const livemode = w.livemode ? 1 : 0;
+        const present = await ctx.store.db
+          .selectFrom('webhook_endpoints')
+          .select('id')
+          .where('account_id', '=', accountId)
+          .where('url', '=', w.url)
+          .where('livemode', '=', livemode)
+          .executeTakeFirst();
+        if (present) continue;
+        await ctx.store.db
+          .insertInto('webhook_endpoints')
+          .values({
+            id: newWebhookEndpointId(),
+            account_id: accountId,
+            url: w.url,
+            secret_sealed: encryptSecret(ctx.sealKey, w.secret ?? newWebhookSecret()),
+            livemode,
+            connect: 1,
+            enabled_events: JSON.stringify(['*']),
+            status: 'enabled',
+            created: ctx.clock.now(),
+          })
+          .execute();
+      }
+      const saved = await findPlatform(ctx.store.db, accountId);
+      if (saved) platform = { clientIdTest: saved.client_id_test, clientIdLive: saved.client_id_live, redirectUris: saved.redirect_uris };
+    }
+    out.push({ id: accountId, email: a.email, platform });
+  }
+  return out;
+}
+
+export const DEMO_PLATFORM = { email: 'platform@example.com', password: 'demo-platform-password' };
+export const DEMO_MERCHANT = { email: 'merchant@example.com', password: 'demo-merchant-password' };
+
+/** The seed `npm start` uses without --seed: a development platform and a merchant to connect. */
+export function demoSeed(publicUrl: string): Seed {
+  return {
+    accounts: [
+      {
+        ...DEMO_PLATFORM,
+        business_name: 'Demo Platform',
+        country: 'US',
+        platform: {
+          name: 'Demo Platform',
+          brand_color: '#635bff',
+          redirect_uris: [`${publicUrl}/connect/default/oauth/test`, 'http://127.0.0.1:4000/callback', 'http://localhost:4000/callback'],
+        },
+      },
+      { ...DEMO_MERCHANT, business_name: 'Demo Merchant', country: 'US' },
+    ],
+  };
+}

@@ -1,0 +1,68 @@
+// Starting and stopping a server: used by the CLI and by tests (a real server on a loopback port).
+import type { FastifyInstance } from 'fastify';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { Config } from './config/config.ts';
+import type { Clock } from './domain/clock.ts';
+import { createContext, type Context } from './context.ts';
+import { buildApp } from './http/app.ts';
+import { applySeed, demoSeed, readSeedFile, type SeededAccount } from './seed.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: Context;
+  /** Origin the server listens on, e.g. http://127.0.0.1:12111. */
+  url: string;
+  seeded: SeededAccount[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: DestinationStream;
+  pgSchema?: string;
+  /** Seed accounts given in code instead of a file (tests). */
+  seed?: Parameters<typeof applySeed>[1];
+}
+
+export function createLogger(config: Config, stream?: DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { pid: process.pid },
+      // Defence in depth: our log calls never pass these, but a mistake must not leak them (SE-04).
+      redact: { paths: ['password', 'code', 'refresh_token', 'access_token', 'client_secret', 'authorization', '*.authorization', 'secret'], censor: '[redacted]' },
+    },
+    stream,
+  );
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = createLogger(config, opts.logStream);
+  const ctx = await createContext(config, log, { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}) });
+  let app: FastifyInstance | undefined;
+  try {
+    const seed = opts.seed ?? (config.seed ? readSeedFile(config.seed) : demoSeed(config.publicUrl));
+    const seeded = await applySeed(ctx, seed);
+    app = await buildApp(ctx);
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const running = app;
+    return {
+      app: running,
+      ctx,
+      url: `http://${host}:${port}`,
+      seeded,
+      close: async () => {
+        await running.close();
+        await ctx.store.close();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await ctx.store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,91 @@
+// Accounts (acct_…) and their own API keys.
+import { newAccountId, newPublishableKey, newSecretKey, type Mode } from '../domain/ids.ts';
+import type { AccountsTable, Db, KeyKind } from './schema.ts';
+
+export type Hash = (value: string) => string;
+
+export interface NewAccount {
+  id?: string;
+  email: string;
+  passwordHash: string | null;
+  businessName: string | null;
+  country: string;
+  url?: string | null;
+  testOnly?: boolean;
+  keys?: Partial<Record<'test_secret' | 'test_publishable' | 'live_secret' | 'live_publishable', string>>;
+}
+
+export interface CreatedAccount {
+  account: AccountsTable;
+  /** Every key minted, in plaintext, for the one moment the caller may show them. */
+  keys: Record<'test_secret' | 'test_publishable' | 'live_secret' | 'live_publishable', string>;
+}
+
+const CURRENCY_BY_COUNTRY: Record<string, string> = {
+  US: 'usd', GB: 'gbp', CA: 'cad', AU: 'aud', JP: 'jpy', FR: 'eur', DE: 'eur', ES: 'eur', IT: 'eur',
+  NL: 'eur', IE: 'eur', BE: 'eur', AT: 'eur', FI: 'eur', PT: 'eur', CH: 'chf', SE: 'sek', NO: 'nok',
+  DK: 'dkk', NZ: 'nzd', SG: 'sgd', HK: 'hkd', MX: 'mxn', BR: 'brl', IN: 'inr', PL: 'pln',
+};
+
+export function defaultCurrency(country: string): string {
+  return CURRENCY_BY_COUNTRY[country] ?? 'usd';
+}
+
+export async function createAccount(db: Db, hash: Hash, now: number, input: NewAccount): Promise<CreatedAccount> {
+  const account: AccountsTable = {
+    id: input.id ?? newAccountId(),
+    email: input.email.toLowerCase(),
+    password_hash: input.passwordHash,
+    business_name: input.businessName,
+    country: input.country,
+    default_currency: defaultCurrency(input.country),
+    url: input.url ?? null,
+    test_only: input.testOnly ? 1 : 0,
+    created: now,
+  };
+  await db.insertInto('accounts').values(account).execute();
+  const keys = {
+    test_secret: input.keys?.test_secret ?? newSecretKey('test'),
+    test_publishable: input.keys?.test_publishable ?? newPublishableKey('test'),
+    live_secret: input.keys?.live_secret ?? newSecretKey('live'),
+    live_publishable: input.keys?.live_publishable ?? newPublishableKey('live'),
+  };
+  const specs: Array<[string, Mode, KeyKind]> = [
+    [keys.test_secret, 'test', 'secret'],
+    [keys.test_publishable, 'test', 'publishable'],
+    [keys.live_secret, 'live', 'secret'],
+    [keys.live_publishable, 'live', 'publishable'],
+  ];
+  await db
+    .insertInto('api_keys')
+    .values(
+      specs.map(([key, mode, kind]) => ({
+        hash: hash(key),
+        account_id: account.id,
+        mode,
+        kind,
+        connection_id: null,
+        scope: null,
+        last4: key.slice(-4),
+        // Live secret keys are shown once and kept only as a hash (contract Part A "Secrets at rest").
+        revealable: kind === 'secret' && mode === 'live' ? null : key,
+        created: now,
+        revoked_at: null,
+      })),
+    )
+    .execute();
+  return { account, keys };
+}
+
+export function findAccount(db: Db, id: string): Promise<AccountsTable | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findLoginAccount(db: Db, email: string): Promise<AccountsTable | undefined> {
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('email', '=', email.toLowerCase())
+    .where('password_hash', 'is not', null)
+    .executeTakeFirst();
+}

@@ -1,0 +1,116 @@
+// Opens the database: embedded SQLite (better-sqlite3 12) by default, PostgreSQL with a URL.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.ts';
+import type { Database, Db } from './schema.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface StoreOptions {
+  /** `postgres://…` selects PostgreSQL; otherwise a SQLite path or `:memory:`. */
+  database: string;
+  /** PostgreSQL only: the schema to use (created if missing). Tests give each run its own. */
+  pgSchema?: string;
+  pgPoolSize?: number;
+}
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: DialectName;
+  /**
+   * Runs `fn` in one write transaction. On SQLite it starts with BEGIN IMMEDIATE, so two
+   * processes never deadlock upgrading a read lock; on PostgreSQL it is READ COMMITTED, and
+   * row-level conditions in UPDATE … WHERE … RETURNING make single-use consumption atomic.
+   */
+  transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//.test(database);
+}
+
+// int8 columns come back as strings by default; our bigints are Unix times, well within 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export function openStore(opts: StoreOptions): Store {
+  return isPostgresUrl(opts.database) ? openPostgres(opts) : openSqlite(opts.database);
+}
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const raw = new SQLite(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    transaction: (fn) =>
+      // connection() holds Kysely's single SQLite connection for the whole callback.
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (err) {
+          await sql`rollback`.execute(conn);
+          throw err;
+        }
+      }),
+    migrate: () => runMigrations(db),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(opts: StoreOptions): Store {
+  const schema = opts.pgSchema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid schema name: ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: opts.database,
+    max: opts.pgPoolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    transaction: (fn) => db.transaction().execute(fn),
+    migrate: async () => {
+      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+      // Several processes may start together: serialize migrations with an advisory lock.
+      await db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(727274)`.execute(conn);
+        try {
+          await runMigrations(conn);
+        } finally {
+          await sql`select pg_advisory_unlock(727274)`.execute(conn);
+        }
+      });
+    },
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function runMigrations(db: Kysely<unknown> | Db): Promise<void> {
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

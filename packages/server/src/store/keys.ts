@@ -1,0 +1,84 @@
+// API keys and OAuth access tokens: one table, looked up by keyed hash (one indexed read).
+import type { Mode } from '../domain/ids.ts';
+import type { ApiKeysTable, Db } from './schema.ts';
+
+export interface KeyRecord extends ApiKeysTable {
+  /** For access tokens: the owning connection's platform and whether it was revoked. */
+  connection_platform_id: string | null;
+  connection_revoked_at: number | null;
+}
+
+export function findKeyByHash(db: Db, hash: string): Promise<KeyRecord | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('connections', 'connections.id', 'api_keys.connection_id')
+    .selectAll('api_keys')
+    .select(['connections.platform_id as connection_platform_id', 'connections.revoked_at as connection_revoked_at'])
+    .where('api_keys.hash', '=', hash)
+    .executeTakeFirst();
+}
+
+export function insertAccessToken(
+  db: Db,
+  row: { hash: string; accountId: string; mode: Mode; connectionId: string; scope: string; last4: string; now: number },
+): Promise<unknown> {
+  return db
+    .insertInto('api_keys')
+    .values({
+      hash: row.hash,
+      account_id: row.accountId,
+      mode: row.mode,
+      kind: 'access_token',
+      connection_id: row.connectionId,
+      scope: row.scope,
+      last4: row.last4,
+      revealable: null,
+      created: row.now,
+      revoked_at: null,
+    })
+    .execute();
+}
+
+/** Revokes a connection's access tokens, optionally only those of one scope and mode. */
+export function revokeAccessTokens(
+  db: Db,
+  connectionId: string,
+  now: number,
+  only?: { scope: string; mode: Mode },
+): Promise<unknown> {
+  let q = db
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('connection_id', '=', connectionId)
+    .where('revoked_at', 'is', null);
+  if (only) q = q.where('scope', '=', only.scope).where('mode', '=', only.mode);
+  return q.execute();
+}
+
+export function listOwnKeys(db: Db, accountId: string): Promise<ApiKeysTable[]> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('kind', 'in', ['secret', 'publishable'])
+    .where('revoked_at', 'is', null)
+    .orderBy('created')
+    .execute();
+}
+
+export async function publishableKey(db: Db, accountId: string, mode: Mode): Promise<string | null> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select('revealable')
+    .where('account_id', '=', accountId)
+    .where('kind', '=', 'publishable')
+    .where('mode', '=', mode)
+    .where('revoked_at', 'is', null)
+    .orderBy('created', 'desc')
+    .executeTakeFirst();
+  return row?.revealable ?? null;
+}
+
+export function revokeKey(db: Db, hash: string, now: number): Promise<unknown> {
+  return db.updateTable('api_keys').set({ revoked_at: now }).where('hash', '=', hash).execute();
+}

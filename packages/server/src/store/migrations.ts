@@ -1,0 +1,179 @@
+// Versioned migrations: one code path for SQLite and PostgreSQL (Kysely's schema builder).
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const BIG = 'bigint' as const;
+
+const m0001: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('accounts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('email', 'text', (c) => c.notNull())
+      .addColumn('password_hash', 'text')
+      .addColumn('business_name', 'text')
+      .addColumn('country', 'text', (c) => c.notNull())
+      .addColumn('default_currency', 'text', (c) => c.notNull())
+      .addColumn('url', 'text')
+      .addColumn('test_only', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created', BIG, (c) => c.notNull())
+      .execute();
+    // Only accounts that can log in need a unique email; "Skip this form" accounts may share one.
+    await db.schema
+      .createIndex('accounts_login_email')
+      .on('accounts')
+      .column('email')
+      .unique()
+      .where(sql.ref('password_hash'), 'is not', null)
+      .execute();
+
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('hash', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('connection_id', 'text')
+      .addColumn('scope', 'text')
+      .addColumn('last4', 'text', (c) => c.notNull())
+      .addColumn('revealable', 'text')
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('revoked_at', BIG)
+      .execute();
+    await db.schema.createIndex('api_keys_account').on('api_keys').columns(['account_id', 'kind', 'mode']).execute();
+    await db.schema.createIndex('api_keys_connection').on('api_keys').column('connection_id').execute();
+
+    await db.schema
+      .createTable('platforms')
+      .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('icon_url', 'text')
+      .addColumn('brand_color', 'text')
+      .addColumn('client_id_test', 'text', (c) => c.notNull().unique())
+      .addColumn('client_id_live', 'text', (c) => c.notNull().unique())
+      .addColumn('redirect_uris', 'text', (c) => c.notNull())
+      .addColumn('require_pkce', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created', BIG, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('connections')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('platform_id', 'text', (c) => c.notNull().references('platforms.account_id'))
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('revoked_at', BIG)
+      .addColumn('revoked_reason', 'text')
+      .execute();
+    // At most one live connection per (platform, account); history rows keep revoked_at.
+    await db.schema
+      .createIndex('connections_active')
+      .on('connections')
+      .columns(['platform_id', 'account_id'])
+      .unique()
+      .where(sql.ref('revoked_at'), 'is', null)
+      .execute();
+    await db.schema.createIndex('connections_account').on('connections').column('account_id').execute();
+
+    await db.schema
+      .createTable('authorization_codes')
+      .addColumn('hash', 'text', (c) => c.primaryKey())
+      .addColumn('platform_id', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('redirect_uri', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('code_challenge', 'text')
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('expires_at', BIG, (c) => c.notNull())
+      .addColumn('consumed_at', BIG)
+      .addColumn('connection_id', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('refresh_tokens')
+      .addColumn('hash', 'text', (c) => c.primaryKey())
+      .addColumn('connection_id', 'text', (c) => c.notNull())
+      .addColumn('platform_id', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('revoked_at', BIG)
+      .execute();
+    await db.schema.createIndex('refresh_tokens_connection').on('refresh_tokens').column('connection_id').execute();
+
+    await db.schema
+      .createTable('sessions')
+      .addColumn('hash', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text')
+      .addColumn('csrf', 'text', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('expires_at', BIG, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('authorize_requests')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('session_hash', 'text', (c) => c.notNull())
+      .addColumn('params', 'text', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('expires_at', BIG, (c) => c.notNull())
+      .addColumn('completed_at', BIG)
+      .execute();
+
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('status', 'integer')
+      .addColumn('body', 'text')
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
+      .execute();
+
+    await db.schema
+      .createTable('events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('platform_id', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('api_version', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('request_id', 'text')
+      .addColumn('idempotency_key', 'text')
+      .addColumn('pending_webhooks', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('seq', BIG, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('events_platform').on('events').columns(['platform_id', 'seq']).execute();
+
+    await db.schema
+      .createTable('webhook_endpoints')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('secret_sealed', 'text', (c) => c.notNull())
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('connect', 'integer', (c) => c.notNull())
+      .addColumn('enabled_events', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('settings')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ '0001_initial': m0001 }),
+};

@@ -1,0 +1,44 @@
+// Platforms: any account may enable Connect and get a development and a live client_id.
+import type { Db, PlatformsTable } from './schema.ts';
+
+export interface Platform extends Omit<PlatformsTable, 'redirect_uris'> {
+  redirect_uris: string[];
+}
+
+function decode(row: PlatformsTable): Platform {
+  return { ...row, redirect_uris: JSON.parse(row.redirect_uris) as string[] };
+}
+
+export async function findPlatformByClientId(db: Db, clientId: string): Promise<Platform | undefined> {
+  const row = await db
+    .selectFrom('platforms')
+    .selectAll()
+    .where((eb) => eb.or([eb('client_id_test', '=', clientId), eb('client_id_live', '=', clientId)]))
+    .executeTakeFirst();
+  return row && decode(row);
+}
+
+export async function findPlatform(db: Db, accountId: string): Promise<Platform | undefined> {
+  const row = await db.selectFrom('platforms').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  return row && decode(row);
+}
+
+export function insertPlatform(db: Db, p: Platform): Promise<unknown> {
+  return db
+    .insertInto('platforms')
+    .values({ ...p, redirect_uris: JSON.stringify(p.redirect_uris) })
+    .execute();
+}
+
+export function updatePlatform(
+  db: Db,
+  accountId: string,
+  patch: Partial<Pick<Platform, 'name' | 'icon_url' | 'brand_color' | 'redirect_uris' | 'require_pkce'>>,
+): Promise<unknown> {
+  const { redirect_uris, ...rest } = patch;
+  return db
+    .updateTable('platforms')
+    .set({ ...rest, ...(redirect_uris ? { redirect_uris: JSON.stringify(redirect_uris) } : {}) })
+    .where('account_id', '=', accountId)
+    .execute();
+}

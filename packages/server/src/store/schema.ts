@@ -1,0 +1,160 @@
+// Table types for Kysely. Booleans are 0/1 integers and times are Unix seconds, so SQLite and
+// PostgreSQL share one set of types and one query layer.
+import type { Kysely } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  business_name: string | null;
+  country: string;
+  default_currency: string;
+  url: string | null;
+  /** Created by "Skip this form" or the test helper: test data only, no login. */
+  test_only: number;
+  created: number;
+}
+
+export type KeyKind = 'secret' | 'publishable' | 'access_token';
+
+export interface ApiKeysTable {
+  hash: string;
+  account_id: string;
+  mode: 'test' | 'live';
+  kind: KeyKind;
+  /** Set for access tokens: the connection that minted them. */
+  connection_id: string | null;
+  scope: string | null;
+  last4: string;
+  /** Plaintext kept only where it may be shown again: test secret keys and publishable keys. */
+  revealable: string | null;
+  created: number;
+  revoked_at: number | null;
+}
+
+export interface PlatformsTable {
+  account_id: string;
+  name: string;
+  icon_url: string | null;
+  brand_color: string | null;
+  client_id_test: string;
+  client_id_live: string;
+  /** JSON array of registered redirect URIs; the first is the default. */
+  redirect_uris: string;
+  require_pkce: number;
+  created: number;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  platform_id: string;
+  account_id: string;
+  /** 1 when connected through the live client_id (grants live and test access). */
+  livemode: number;
+  scope: string;
+  created: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface AuthorizationCodesTable {
+  hash: string;
+  platform_id: string;
+  client_id: string;
+  livemode: number;
+  scope: string;
+  redirect_uri: string;
+  account_id: string;
+  code_challenge: string | null;
+  created: number;
+  expires_at: number;
+  consumed_at: number | null;
+  connection_id: string | null;
+}
+
+export interface RefreshTokensTable {
+  hash: string;
+  connection_id: string;
+  platform_id: string;
+  account_id: string;
+  scope: string;
+  livemode: number;
+  created: number;
+  revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  hash: string;
+  account_id: string | null;
+  csrf: string;
+  created: number;
+  expires_at: number;
+}
+
+export interface AuthorizeRequestsTable {
+  id: string;
+  session_hash: string;
+  params: string;
+  created: number;
+  expires_at: number;
+  completed_at: number | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  state: 'in_flight' | 'done';
+  status: number | null;
+  body: string | null;
+  created: number;
+}
+
+export interface EventsTable {
+  id: string;
+  platform_id: string;
+  account_id: string;
+  type: string;
+  livemode: number;
+  api_version: string;
+  data: string;
+  request_id: string | null;
+  idempotency_key: string | null;
+  pending_webhooks: number;
+  created: number;
+  seq: number;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  secret_sealed: string;
+  livemode: number;
+  connect: number;
+  enabled_events: string;
+  status: string;
+  created: number;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  platforms: PlatformsTable;
+  connections: ConnectionsTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  sessions: SessionsTable;
+  authorize_requests: AuthorizeRequestsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  settings: SettingsTable;
+}
+
+export type Db = Kysely<Database>;

@@ -1,0 +1,92 @@
+// Registration and login, framework-free: the pages and the consent flow both call these.
+import { PageError } from '../domain/errors.ts';
+import { hashPassword, passwordTooLong, verifyPassword } from '../domain/secrets.ts';
+import type { Context } from '../context.ts';
+import { createAccount, findLoginAccount } from '../store/accounts.ts';
+import type { AccountsTable } from '../store/schema.ts';
+import { LoginThrottle } from './throttle.ts';
+
+export const COUNTRIES: Array<[string, string]> = [
+  ['US', 'United States'], ['GB', 'United Kingdom'], ['CA', 'Canada'], ['AU', 'Australia'], ['FR', 'France'],
+  ['DE', 'Germany'], ['ES', 'Spain'], ['IT', 'Italy'], ['NL', 'Netherlands'], ['IE', 'Ireland'], ['JP', 'Japan'],
+  ['SG', 'Singapore'], ['NZ', 'New Zealand'], ['CH', 'Switzerland'], ['SE', 'Sweden'], ['MX', 'Mexico'], ['BR', 'Brazil'], ['IN', 'India'],
+];
+
+export class FormError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'FormError';
+  }
+}
+
+export interface RegistrationInput {
+  email: unknown;
+  password: unknown;
+  business_name: unknown;
+  country: unknown;
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+/** OWASP ASVS 6.2: at least 8 characters, no composition rules, at most 1 KiB (AC-05). */
+export function checkPassword(password: string): void {
+  if ([...password].length < 8) throw new FormError('Use a password of at least 8 characters.', 'password');
+  if (passwordTooLong(password)) throw new FormError('That password is too long (1,024 bytes at most).', 'password');
+}
+
+export function checkEmail(email: string): void {
+  if (email.length > 254 || !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(email)) throw new FormError('Enter a valid email address.', 'email');
+}
+
+export async function registerAccount(ctx: Context, input: RegistrationInput): Promise<AccountsTable> {
+  const email = text(input.email).toLowerCase();
+  const password = typeof input.password === 'string' ? input.password : '';
+  const businessName = text(input.business_name);
+  const country = text(input.country);
+  checkEmail(email);
+  checkPassword(password);
+  if (businessName.length === 0 || businessName.length > 200) throw new FormError('Enter your business name (up to 200 characters).', 'business_name');
+  if (!COUNTRIES.some(([c]) => c === country)) throw new FormError('Choose a country.', 'country');
+  if (await findLoginAccount(ctx.store.db, email)) throw new FormError('An account with this email already exists. Sign in instead.', 'email');
+  const passwordHash = await hashPassword(password);
+  try {
+    const { account } = await ctx.store.transaction((trx) =>
+      createAccount(trx, ctx.hash, ctx.clock.now(), { email, passwordHash, businessName, country }),
+    );
+    return account;
+  } catch (err) {
+    // Two registrations raced for one email: the unique index decided.
+    if (await findLoginAccount(ctx.store.db, email)) throw new FormError('An account with this email already exists. Sign in instead.', 'email');
+    throw err;
+  }
+}
+
+const throttle = new LoginThrottle();
+const BAD_LOGIN = 'Incorrect email or password.';
+
+export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknown): Promise<AccountsTable> {
+  const email = text(emailRaw).toLowerCase();
+  const password = typeof passwordRaw === 'string' ? passwordRaw : '';
+  if (!email || !password) throw new FormError('Enter your email and password.');
+  if (passwordTooLong(password)) throw new FormError(BAD_LOGIN);
+  const now = ctx.clock.now();
+  if (throttle.isLocked(email, now)) {
+    throw new PageError(429, 'Too many attempts', 'Too many failed sign-in attempts for this account. Try again in 15 minutes.');
+  }
+  const account = await findLoginAccount(ctx.store.db, email);
+  // Unknown emails are checked against a dummy hash: same message, similar time (AC-10).
+  const ok = await verifyPassword(password, account?.password_hash ?? null);
+  if (!ok || !account) {
+    throttle.fail(email, now);
+    ctx.log.info({ event: 'login.failed' }, 'login failed');
+    throw new FormError(BAD_LOGIN);
+  }
+  throttle.succeed(email);
+  ctx.log.info({ event: 'login.succeeded', account: account.id }, 'login succeeded');
+  return account;
+}

@@ -1,0 +1,114 @@
+// What the dashboard does, framework-free: roll keys, disconnect platforms, manage Connect.
+import { PageError } from '../domain/errors.ts';
+import { newClientId, newSecretKey, type Mode } from '../domain/ids.ts';
+import { checkRegisteredRedirectUri } from '../domain/redirect-uri.ts';
+import type { Context } from '../context.ts';
+import { revokeConnection } from '../oauth/revoke-connection.ts';
+import { findAccount } from '../store/accounts.ts';
+import { findConnection } from '../store/connections.ts';
+import { findPlatform, insertPlatform, updatePlatform } from '../store/platforms.ts';
+import { FormError } from './accounts.ts';
+
+/** Replaces the account's secret key of a mode; returns the new key to show once. */
+export async function rollSecretKey(ctx: Context, accountId: string, mode: Mode): Promise<string> {
+  const key = newSecretKey(mode);
+  const now = ctx.clock.now();
+  await ctx.store.transaction(async (trx) => {
+    await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'secret')
+      .where('mode', '=', mode)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await trx
+      .insertInto('api_keys')
+      .values({
+        hash: ctx.hash(key),
+        account_id: accountId,
+        mode,
+        kind: 'secret',
+        connection_id: null,
+        scope: null,
+        last4: key.slice(-4),
+        revealable: mode === 'test' ? key : null,
+        created: now,
+        revoked_at: null,
+      })
+      .execute();
+  });
+  ctx.log.info({ event: 'key.rolled', account: accountId, mode }, 'secret key rolled');
+  return key;
+}
+
+/** The merchant's "Disconnect": same revocation and event as /oauth/deauthorize (Part A "Events"). */
+export async function disconnectPlatform(ctx: Context, accountId: string, connectionId: string, requestId: string): Promise<string> {
+  return ctx.store.transaction(async (trx) => {
+    const connection = await findConnection(trx, connectionId);
+    if (!connection || connection.account_id !== accountId || connection.revoked_at !== null) {
+      throw new PageError(404, 'Not connected', 'That platform is not connected to your account.');
+    }
+    const platform = await findPlatform(trx, connection.platform_id);
+    if (!platform) throw new PageError(404, 'Not connected', 'That platform no longer exists.');
+    await revokeConnection(trx, ctx, {
+      connection,
+      platform,
+      reason: 'dashboard_disconnect',
+      livemode: connection.livemode === 1,
+      origin: { requestId, idempotencyKey: null },
+    });
+    return platform.name;
+  });
+}
+
+export async function enableConnect(ctx: Context, accountId: string): Promise<void> {
+  if (await findPlatform(ctx.store.db, accountId)) return;
+  const account = await findAccount(ctx.store.db, accountId);
+  await insertPlatform(ctx.store.db, {
+    account_id: accountId,
+    name: account?.business_name ?? account?.email ?? 'My platform',
+    icon_url: null,
+    brand_color: null,
+    client_id_test: newClientId(),
+    client_id_live: newClientId(),
+    redirect_uris: [],
+    require_pkce: 0,
+    created: ctx.clock.now(),
+  });
+}
+
+export function checkBranding(input: { name: unknown; icon_url: unknown; brand_color: unknown }) {
+  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  const icon = typeof input.icon_url === 'string' ? input.icon_url.trim() : '';
+  const color = typeof input.brand_color === 'string' ? input.brand_color.trim() : '';
+  if (!name || name.length > 100) throw new FormError('The platform name must be 1 to 100 characters.', 'name');
+  if (icon && (!/^https:\/\/[^\s<>"']+$/.test(icon) || icon.length > 2000)) throw new FormError('The icon URL must be an https URL.', 'icon_url');
+  if (color && !/^#[0-9a-fA-F]{6}$/.test(color)) throw new FormError('The brand colour must look like #635bff.', 'brand_color');
+  return { name, icon_url: icon || null, brand_color: color ? color.toLowerCase() : null };
+}
+
+export async function updateBranding(ctx: Context, accountId: string, input: { name: unknown; icon_url: unknown; brand_color: unknown }) {
+  await updatePlatform(ctx.store.db, accountId, checkBranding(input));
+}
+
+export async function addRedirectUri(ctx: Context, accountId: string, raw: unknown): Promise<void> {
+  const uri = typeof raw === 'string' ? raw.trim() : '';
+  const problem = checkRegisteredRedirectUri(uri);
+  if (problem) throw new FormError(`That redirect URI ${problem}.`, 'uri');
+  await ctx.store.transaction(async (trx) => {
+    const platform = await findPlatform(trx, accountId);
+    if (!platform) throw new FormError('Enable Connect first.');
+    if (platform.redirect_uris.includes(uri)) return;
+    if (platform.redirect_uris.length >= 50) throw new FormError('At most 50 redirect URIs can be registered.');
+    await updatePlatform(trx, accountId, { redirect_uris: [...platform.redirect_uris, uri] });
+  });
+}
+
+export async function removeRedirectUri(ctx: Context, accountId: string, raw: unknown): Promise<void> {
+  await ctx.store.transaction(async (trx) => {
+    const platform = await findPlatform(trx, accountId);
+    if (!platform) return;
+    await updatePlatform(trx, accountId, { redirect_uris: platform.redirect_uris.filter((u) => u !== raw) });
+  });
+}

@@ -1,0 +1,110 @@
+// A real connectd on a loopback port for tests, on SQLite (a temp file) or PostgreSQL (a fresh
+// schema per server). Logs are captured so tests can check that no secret reaches them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { loadConfig } from '../../src/config/config.ts';
+import type { Clock } from '../../src/domain/clock.ts';
+import { randomBase62 } from '../../src/domain/ids.ts';
+import type { Seed } from '../../src/seed.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { testSeed } from './fixtures.ts';
+
+export type DbKind = 'sqlite' | 'postgres';
+export const DB_KINDS: DbKind[] = ['sqlite', 'postgres'];
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Every log line written by every test server in this process (the log canary reads it). */
+export const capturedLogs: string[] = [];
+
+export interface TestServer extends RunningServer {
+  db: DbKind;
+  sqlitePath: string | null;
+  pgSchema: string | null;
+  logs: string[];
+}
+
+export interface TestServerOptions {
+  db?: DbKind;
+  seed?: Seed;
+  clock?: Clock;
+  args?: string[];
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const db = opts.db ?? 'sqlite';
+  let dir: string | null = null;
+  let database: string;
+  let pgSchema: string | null = null;
+  if (db === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'connectd-test-'));
+    database = join(dir, 'connectd.sqlite');
+  } else {
+    database = PG_URL;
+    pgSchema = `t_${randomBase62(12).toLowerCase()}`;
+  }
+  const { config } = loadConfig(['serve', '--port', '0', '--db', database, '--log-level', 'info', ...(opts.args ?? [])], {});
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      const line = chunk.toString('utf8');
+      logs.push(line);
+      capturedLogs.push(line);
+      cb();
+    },
+  });
+  const running = await startServer(config, {
+    logStream,
+    seed: opts.seed ?? testSeed(),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(pgSchema ? { pgSchema } : {}),
+  });
+  // Links and form origins use the real port.
+  Object.assign(running.ctx.config, { publicUrl: running.url });
+  return {
+    ...running,
+    db,
+    sqlitePath: dir ? database : null,
+    pgSchema,
+    logs,
+    close: async () => {
+      await running.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (pgSchema) await dropSchema(pgSchema);
+    },
+  };
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Form-encodes and POSTs, returning status, headers and parsed JSON. */
+export async function post(
+  url: string,
+  body: Record<string, string> | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: Record<string, unknown>; text: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: typeof body === 'string' ? body : new URLSearchParams(body).toString(),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* not JSON: callers check text */
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
