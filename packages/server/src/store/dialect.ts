@@ -88,12 +88,15 @@ function openPostgres(opts: StoreOptions): Store {
     dialect: 'postgres',
     transaction: (fn) => db.transaction().execute(fn),
     migrate: async () => {
-      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      // Several processes may start together: serialize migrations with an advisory lock.
+      // Several processes may start together: serialize schema creation and migrations with an
+      // advisory lock (concurrent CREATE SCHEMA IF NOT EXISTS can still collide).
       await db.connection().execute(async (conn) => {
         await sql`select pg_advisory_lock(727274)`.execute(conn);
         try {
-          await runMigrations(conn);
+          if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(conn);
+          // Kysely looks for its migration tables across all schemas unless told which one.
+          const current = await sql<{ s: string }>`select current_schema() as s`.execute(conn);
+          await runMigrations(conn, current.rows[0]?.s ?? 'public');
         } finally {
           await sql`select pg_advisory_unlock(727274)`.execute(conn);
         }
@@ -106,8 +109,12 @@ function openPostgres(opts: StoreOptions): Store {
   };
 }
 
-async function runMigrations(db: Kysely<unknown> | Db): Promise<void> {
-  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: migrationProvider });
+async function runMigrations(db: Kysely<unknown> | Db, schema?: string): Promise<void> {
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: migrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -64,7 +64,13 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
   async function formSession(req: FastifyRequest): Promise<Session> {
     const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
-    const sameOrigin = origin === undefined || origin === publicOrigin || origin === `${req.protocol}://${req.headers.host ?? ''}`;
+    // Under `Referrer-Policy: no-referrer` (UI-04) browsers send `Origin: null` on their own form
+    // POSTs; accept that only when Fetch Metadata (browser-set, unforgeable by pages) says same-origin.
+    const sameOrigin =
+      origin === undefined ||
+      origin === publicOrigin ||
+      origin === `${req.protocol}://${req.headers.host ?? ''}` ||
+      (origin === 'null' && site === 'same-origin');
     const session = await currentSession(req);
     if (site === 'cross-site' || !sameOrigin || !session || !csrfMatches(session, asParams(req.body)._csrf)) {
       throw new PageError(403, 'Form expired', 'This form could not be accepted: your session expired or the request came from another site. Reload the page and try again.');
