@@ -1,0 +1,110 @@
+// Secrets at rest and in logs (security plan SE-01, SE-04, CD-06, TK-12, AC-01): every secret
+// minted during a full flow is absent from the database files (SQLite file + WAL) or tables
+// (PostgreSQL), and from everything the server logged.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { A, M } from '../support/fixtures.ts';
+import { codeFrom, FormClient, helperCode } from '../support/flow.ts';
+import { DB_KINDS, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+
+async function databaseText(server: TestServer): Promise<string> {
+  if (server.sqlitePath) {
+    return ['', '-wal', '-shm']
+      .map((suffix) => server.sqlitePath + suffix)
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('\n');
+  }
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = $1',
+      [server.pgSchema],
+    );
+    let text = '';
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query(`select t::text as row from "${server.pgSchema}"."${table_name}" t`);
+      text += rows.rows.map((r: { row: string }) => r.row).join('\n');
+    }
+    return text;
+  } finally {
+    await client.end();
+  }
+}
+
+for (const db of DB_KINDS) {
+  describe(`secrets on ${db}`, () => {
+    let server: TestServer;
+    const atRest: Record<string, string> = {};
+    const everywhere: Record<string, string> = {};
+    before(async () => {
+      server = await startTestServer({ db });
+      const auth = { authorization: `Bearer ${A.testSecret}` };
+
+      // A merchant registers through the authorize page, connects, and the platform exchanges.
+      const client = new FormClient(server.url);
+      const password = `canary-password-${db}-Zq81`;
+      const start = await client.authorize({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write', state: 'canary-state' });
+      const form = await client.get(start.location ?? '');
+      const reg = await client.post(`${start.location}/register`, {
+        _csrf: FormClient.csrfFrom(form.text), email: `canary-${db}@example.com`, password, business_name: 'Canary', country: 'US',
+      });
+      assert.equal(reg.status, 303);
+      const consent = await client.get(start.location ?? '');
+      const decided = await client.post(`${start.location}/decision`, { _csrf: FormClient.csrfFrom(consent.text), decision: 'allow' });
+      const code = codeFrom(decided.location ?? '');
+      const token = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, auth);
+      assert.equal(token.status, 200);
+      const refreshed = await post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: String(token.json.refresh_token) }, auth);
+      assert.equal(refreshed.status, 200);
+      // Replay and unknown-code errors echo codes to the client; they must not reach our logs.
+      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, auth);
+      const helper = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, state: 'canary-state-2' });
+
+      // M signs in and rolls the live key: shown once, stored as a hash.
+      const merchant = new FormClient(server.url);
+      await merchant.login(M.email, M.password);
+      const dash = await merchant.get('/dashboard');
+      const rolled = await merchant.post('/dashboard/keys/roll', { _csrf: FormClient.csrfFrom(dash.text), mode: 'live' });
+      const liveKey = /id="new-key">(sk_live_[A-Za-z0-9]+)</.exec(rolled.text)?.[1];
+      assert.ok(liveKey, 'the rolled live key is shown once');
+
+      Object.assign(atRest, {
+        password,
+        merchantPassword: M.password,
+        code,
+        helperCode: helper.code,
+        accessToken: String(token.json.access_token),
+        refreshedAccessToken: String(refreshed.json.access_token),
+        refreshToken: String(token.json.refresh_token),
+        seededLiveKey: A.liveSecret,
+        rolledLiveKey: liveKey,
+      });
+      Object.assign(everywhere, atRest, { testSecret: A.testSecret, state: 'canary-state' });
+    });
+    after(() => server.close());
+
+    it('stores no code, token, live key or password in plaintext', async () => {
+      const text = await databaseText(server);
+      assert.ok(text.length > 1000, 'the scan read the database');
+      assert.ok(text.includes(A.clientIdTest), 'the scan sees plain columns');
+      // Test secret keys are kept revealable on purpose (Part A): proof the scan would find a key.
+      assert.ok(text.includes(A.testSecret), 'the scan finds a key stored in plaintext');
+      for (const [name, secret] of Object.entries(atRest)) assert.ok(!text.includes(secret), `${name} is stored in plaintext`);
+    });
+
+    it('stores passwords with scrypt at OWASP parameters', async () => {
+      const text = await databaseText(server);
+      assert.match(text, /scrypt\$131072\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}/);
+    });
+
+    it('logs none of the secrets it minted or received', () => {
+      const logs = server.logs.join('');
+      assert.ok(logs.includes('"path":"/oauth/token"'), 'the access log was captured');
+      for (const [name, secret] of Object.entries(everywhere)) assert.ok(!logs.includes(secret), `${name} appears in the logs`);
+    });
+  });
+}
