@@ -36,10 +36,11 @@ export interface ConsentView {
 
 export function signInToConnectPage(v: ConsentView & { view: 'login' | 'register'; form: Omit<FormState, 'action' | 'csrf'> }): string {
   const base = `/oauth/consent/${v.requestId}`;
+  // switch=1 keeps a signed-in user who chose "Use another account" on the forms (it is a no-op when signed out).
   const form =
     v.view === 'login'
-      ? loginForm({ ...v.form, csrf: v.csrf, action: `${base}/login`, switchHref: `${base}?view=register` })
-      : registerForm({ ...v.form, csrf: v.csrf, action: `${base}/register`, switchHref: `${base}?view=login` });
+      ? loginForm({ ...v.form, csrf: v.csrf, action: `${base}/login`, switchHref: `${base}?view=register&switch=1` })
+      : registerForm({ ...v.form, csrf: v.csrf, action: `${base}/register`, switchHref: `${base}?view=login&switch=1` });
   const skip =
     v.params.mode === 'test'
       ? html`<hr class="divider">
