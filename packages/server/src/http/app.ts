@@ -1,4 +1,6 @@
 // The Fastify application: plugins, parsing, Request-Id, routes, and the one error serializer.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
@@ -7,7 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { newRequestId } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
-import { parseForm, parseQuery } from './parse.ts';
+import { malformedEncoding, parseForm, parseQuery, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { oauthApiRoutes } from './routes/oauth.ts';
@@ -15,6 +17,26 @@ import { pageRoutes } from './routes/pages.ts';
 import { familyOf, toWire } from './wire-errors.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Requests Node's HTTP parser refuses before any route runs (Content-Length with Transfer-Encoding,
+ * bad framing, oversized headers; security plan BI-63, TR-06). Fastify's default body has a
+ * non-OAuth `error` string, which stripe-python cannot handle; this one is an OAuth
+ * invalid_request with a Request-Id, like every other response.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({ error: 'invalid_request', error_description: 'The HTTP request could not be parsed.' });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
+        `Request-Id: ${newRequestId()}\r\nCache-Control: no-store\r\nPragma: no-cache\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
 
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,6 +50,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     trustProxy: false,
     return503OnClosing: false,
     forceCloseConnections: false,
+    clientErrorHandler,
   });
 
   // Only form bodies: Stripe's wire format everywhere (Part B §0, §5.7). JSON, text and multipart
@@ -68,6 +91,13 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     }
     if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
       throw Object.assign(new Error('Ambiguous framing'), { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 });
+    }
+    // qs keeps undecodable values as raw text; on the OAuth endpoints that is a 400, not a guess
+    // (security plan BI-31). The query parser itself must not throw: it runs inside the router.
+    const family = familyOf(req.url);
+    const q = req.url.indexOf('?');
+    if ((family === 'authorize' || family === 'oauth') && q >= 0 && !wellFormedUrlEncoding(req.url.slice(q + 1))) {
+      throw malformedEncoding();
     }
   });
 

@@ -12,7 +12,28 @@ const BODY_OPTIONS: qs.IParseOptions = {
   charset: 'utf-8',
 };
 
+/**
+ * True when every %-escape is well formed and the escapes decode as UTF-8. qs keeps a value it
+ * cannot decode as the raw text, which would let `%zz` or `%E0%A4%A` through as if meant
+ * (security plan BI-31, BI-40).
+ */
+export function wellFormedUrlEncoding(text: string): boolean {
+  try {
+    decodeURIComponent(text.replace(/\+/g, ' '));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Thrown for bodies and query strings that are not UTF-8 percent-encoding; answered 400. */
+export function malformedEncoding(): Error {
+  return Object.assign(new Error('Malformed percent-encoding or invalid UTF-8'), { code: 'CONNECTD_MALFORMED_ENCODING', statusCode: 400 });
+}
+
 export function parseForm(body: string): Record<string, unknown> {
+  // U+FFFD in the decoded body text: the raw bytes were not UTF-8 (BI-40).
+  if (body.includes('\uFFFD') || !wellFormedUrlEncoding(body)) throw malformedEncoding();
   return qs.parse(body, BODY_OPTIONS) as Record<string, unknown>;
 }
 

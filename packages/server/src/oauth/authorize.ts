@@ -48,7 +48,8 @@ export async function validateAuthorizeRequest(ctx: Context, params: Params): Pr
 
   // 1. client_id: unknown, missing or duplicated → REST-shaped page, never a redirect.
   const clientIdParam = single(params, 'client_id');
-  if (Array.isArray(params.client_id)) throw pageError('invalid_request', 'Duplicate client_id parameter.', null);
+  // On-page JSON carries state whenever one unambiguous state was sent (Part B §1.5).
+  if (Array.isArray(params.client_id)) throw pageError('invalid_request', 'Duplicate client_id parameter.', state);
   if (clientIdParam.kind !== 'value' || !/^ca_[A-Za-z0-9]{1,64}$/.test(clientIdParam.value)) {
     throw new AuthorizePageError(NO_APPLICATION);
   }

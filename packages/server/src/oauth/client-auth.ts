@@ -26,7 +26,8 @@ function fail(scheme: Scheme, description: string): OAuthError {
 }
 
 function fromHeader(header: string): { scheme: Scheme; key: string | null } {
-  const m = /^(\S+)\s+(.*)$/.exec(header.trim());
+  // A bare scheme ("Basic", "Bearer") is that scheme with no credentials: still answered with its challenge.
+  const m = /^(\S+)(?:\s+(.*))?$/.exec(header.trim());
   const scheme = m?.[1]?.toLowerCase();
   const value = m?.[2]?.trim() ?? '';
   if (scheme === 'bearer') return { scheme: 'Bearer', key: value || null };

@@ -60,4 +60,6 @@ export function oauthApiRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/oauth/deauthorize', handler(ctx, deauthorizeEndpoint));
   methodNotAllowed(app, '/oauth/token', 'POST');
   methodNotAllowed(app, '/oauth/deauthorize', 'POST');
+  // GET /oauth/authorize itself lives with the pages; any other method is 405 (security plan BI-32).
+  methodNotAllowed(app, '/oauth/authorize', 'GET');
 }
