@@ -12,7 +12,7 @@ import { errorPage } from '../web/layout.ts';
 import { malformedEncoding, parseForm, parseQuery, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
-import { oauthApiRoutes } from './routes/oauth.ts';
+import { metadataRoute, oauthApiRoutes } from './routes/oauth.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { familyOf, toWire } from './wire-errors.ts';
 
@@ -136,6 +136,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
 
   healthRoutes(app, ctx);
   oauthApiRoutes(app, ctx);
+  metadataRoute(app, ctx);
   apiRoutes(app, ctx);
   pageRoutes(app, ctx);
   return app;

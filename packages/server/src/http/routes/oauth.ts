@@ -63,3 +63,23 @@ export function oauthApiRoutes(app: FastifyInstance, ctx: Context): void {
   // GET /oauth/authorize itself lives with the pages; any other method is 405 (security plan BI-32).
   methodNotAllowed(app, '/oauth/authorize', 'GET');
 }
+
+/**
+ * RFC 8414 metadata, an extension off the Stripe path (contract Part A "Beyond Stripe"; security
+ * plan PK-05). URLs come from configuration, never from the Host header (TR-03).
+ */
+export function metadataRoute(app: FastifyInstance, ctx: Context): void {
+  app.get('/.well-known/oauth-authorization-server', async () => {
+    const base = ctx.config.publicUrl;
+    return {
+      issuer: base,
+      authorization_endpoint: `${base}/oauth/authorize`,
+      token_endpoint: `${base}/oauth/token`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: ['read_only', 'read_write'],
+    };
+  });
+}
