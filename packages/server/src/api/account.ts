@@ -1,9 +1,5 @@
-// GET /v1/account: the account the caller acts as, shaped like a Standard account.
-import { ApiError } from '../domain/errors.ts';
-import type { Context } from '../context.ts';
-import { findAccount } from '../store/accounts.ts';
+// The account object of a Standard account, as GET /v1/account and /v1/accounts show it.
 import type { AccountsTable } from '../store/schema.ts';
-import type { ApiCaller } from './authenticate.ts';
 
 export function accountObject(a: AccountsTable) {
   return {
@@ -23,10 +19,4 @@ export function accountObject(a: AccountsTable) {
     settings: { dashboard: { display_name: a.business_name } },
     type: 'standard',
   };
-}
-
-export async function retrieveAccount(ctx: Context, caller: ApiCaller) {
-  const account = await findAccount(ctx.store.db, caller.accountId);
-  if (!account) throw new ApiError(404, 'invalid_request_error', `No such account: '${caller.accountId}'`, 'resource_missing');
-  return accountObject(account);
 }

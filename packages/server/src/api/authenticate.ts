@@ -52,7 +52,7 @@ export function noAccess(key: string, account: string): ApiError {
 
 export async function authenticateApi(
   ctx: Context,
-  headers: { authorization: string | string[] | undefined; stripeAccount: string | string[] | undefined },
+  headers: { authorization: string | string[] | undefined; stripeAccount: string | string[] | undefined; impliedAccount?: string | undefined },
 ): Promise<ApiCaller> {
   if (Array.isArray(headers.authorization)) throw new ApiError(400, 'invalid_request_error', 'Duplicate Authorization header.');
   if (!headers.authorization) throw unauthorized(NO_KEY);
@@ -72,7 +72,12 @@ export async function authenticateApi(
   if (Array.isArray(sa) || (sa !== undefined && !patterns.account.test(sa))) {
     throw new ApiError(400, 'invalid_request_error', 'The Stripe-Account header must be a single connected account id (acct_…).', undefined, 'Stripe-Account');
   }
-  const stripeAccount = sa ?? null;
+  // A URL that names an account (GET /v1/accounts/acct_…) implies the header (Part B §5.1).
+  const implied = headers.impliedAccount;
+  if (implied !== undefined && sa !== undefined && sa !== implied) {
+    throw new ApiError(400, 'invalid_request_error', 'The Stripe-Account header names another account than the URL.', undefined, 'Stripe-Account');
+  }
+  const stripeAccount = sa ?? implied ?? null;
 
   if (record.kind === 'access_token') {
     // An access token acts only on its own account, within its scope (Part A; AP-04).

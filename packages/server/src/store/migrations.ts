@@ -174,6 +174,28 @@ const m0001: Migration = {
   },
 };
 
+// /v1 resources (customers, charges, refunds) of an account in one mode. The object itself is
+// JSON in `data`; the columns are what lists filter and page on.
+const m0002: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('resources')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('seq', BIG, (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('email', 'text')
+      .addColumn('customer', 'text')
+      .addColumn('charge', 'text')
+      .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('resources_list').on('resources').columns(['account_id', 'livemode', 'type', 'seq']).execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ '0001_initial': m0001 }),
+  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002 }),
 };

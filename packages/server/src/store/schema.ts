@@ -137,6 +137,20 @@ export interface WebhookEndpointsTable {
   created: number;
 }
 
+export interface ResourcesTable {
+  id: string;
+  account_id: string;
+  livemode: number;
+  type: 'customer' | 'charge' | 'refund';
+  seq: number;
+  created: number;
+  email: string | null;
+  customer: string | null;
+  charge: string | null;
+  deleted: number;
+  data: string;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -155,6 +169,7 @@ export interface Database {
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   settings: SettingsTable;
+  resources: ResourcesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,35 +1,34 @@
-// /v1 at the edge. The full surface (resources, scope guard, idempotency on every POST) is the
-// next issue; this serves what the OAuth flow needs: /v1/account and the test helper.
+// /v1 at the edge: authenticate (key or access token, Stripe-Account), enforce the route's
+// declared access, Idempotency-Key on every POST, then the framework-free handler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../domain/errors.ts';
 import type { Context } from '../../context.ts';
-import { retrieveAccount } from '../../api/account.ts';
 import { authenticateApi, type ApiCaller } from '../../api/authenticate.ts';
-import { testHelperAuthorize } from '../../oauth/test-helper.ts';
+import type { ApiRoute } from '../../api/route-table.ts';
+import { API_ROUTES } from '../../api/routes.ts';
+import { enforceScope } from '../../api/scope-guard.ts';
 import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
 import { asParams } from '../parse.ts';
 import { toWire } from '../wire-errors.ts';
 
-function caller(ctx: Context, req: FastifyRequest): Promise<ApiCaller> {
-  return authenticateApi(ctx, { authorization: req.headers.authorization, stripeAccount: req.headers['stripe-account'] });
-}
+const printable = (key: string) => key.replace(/[^\x20-\x7e]/g, '').slice(0, 255);
 
-/** POST with Idempotency-Key replay (contract Part A "Idempotency"). */
-async function idempotentPost(
+/** POST with Idempotency-Key replay (contract Part A "Idempotency"), scoped by key and Stripe-Account. */
+async function idempotent(
   ctx: Context,
   req: FastifyRequest,
   reply: FastifyReply,
   who: ApiCaller,
+  key: string,
+  params: Record<string, unknown>,
   run: () => Promise<unknown>,
 ): Promise<unknown> {
-  const idem = readIdempotencyKey(req.headers['idempotency-key']);
-  if ('error' in idem) throw new ApiError(400, 'invalid_request_error', idem.error);
-  if (!idem.key) return run();
   const outcome = await runIdempotent(
     ctx,
-    { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key: idem.key, method: req.method, path: req.url.split('?')[0] ?? '', params: req.body },
+    { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key, method: req.method, path: req.url.split('?')[0] ?? '', params },
     async () => ({ status: 200, body: await run() }),
-    (err) => (err instanceof ApiError && err.status < 500 ? { status: err.status, body: toWire(err, 'api', req.id).body } : null),
+    // Stripe stores the result once the endpoint begins executing, errors included (Part B §5.5).
+    (err) => (err instanceof ApiError && err.status < 500 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', req.id).body } : null),
   );
   switch (outcome.kind) {
     case 'fresh':
@@ -40,17 +39,39 @@ async function idempotentPost(
       throw new ApiError(
         400,
         'idempotency_error',
-        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idem.key.replace(/[^\x20-\x7e]/g, '')}' if you meant to execute a different request.`,
+        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${printable(key)}' if you meant to execute a different request.`,
       );
     case 'in_flight':
-      throw new ApiError(409, 'invalid_request_error', 'There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ' + idem.key.replace(/[^\x20-\x7e]/g, '') + '. Please try again later.');
+      throw new ApiError(
+        409,
+        'invalid_request_error',
+        `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${printable(key)}. Please try again later.`,
+        'idempotency_key_in_use',
+      );
   }
 }
 
+function handlerFor(ctx: Context, route: ApiRoute) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = (req.params ?? {}) as Record<string, string>;
+    const caller = await authenticateApi(ctx, {
+      authorization: req.headers.authorization,
+      stripeAccount: req.headers['stripe-account'],
+      impliedAccount: route.impliesAccount?.(path),
+    });
+    if (route.ownKeyOnly && (caller.viaAccessToken || caller.accountId !== caller.keyAccountId)) {
+      throw new ApiError(400, 'invalid_request_error', 'This endpoint is only available with your own secret key, without Stripe-Account.');
+    }
+    enforceScope(caller, route.access);
+    const params = route.method === 'POST' ? asParams(req.body) : asParams(req.query);
+    const idem = readIdempotencyKey(req.headers['idempotency-key']);
+    if ('error' in idem) throw new ApiError(400, 'invalid_request_error', idem.error);
+    const run = () => route.handler(ctx, { caller, params, path, requestId: req.id, idempotencyKey: idem.key });
+    if (route.method === 'POST' && idem.key) return idempotent(ctx, req, reply, caller, idem.key, params, run);
+    return run();
+  };
+}
+
 export function apiRoutes(app: FastifyInstance, ctx: Context): void {
-  app.get('/v1/account', async (req) => retrieveAccount(ctx, await caller(ctx, req)));
-  app.post('/v1/test_helpers/oauth/authorize', async (req, reply) => {
-    const who = await caller(ctx, req);
-    return idempotentPost(ctx, req, reply, who, () => testHelperAuthorize(ctx, who, asParams(req.body)));
-  });
+  for (const route of API_ROUTES) app.route({ method: route.method, url: route.path, handler: handlerFor(ctx, route) });
 }

@@ -1,0 +1,19 @@
+// Stripe's list object (Part B §5.6).
+import { ApiError } from '../domain/errors.ts';
+import type { ListQuery } from '../store/resources.ts';
+
+export function listObject<T>(url: string, data: T[], hasMore: boolean) {
+  return { object: 'list', data, has_more: hasMore, url };
+}
+
+export function listQuery(p: { limit?: number | undefined; starting_after?: string | undefined; ending_before?: string | undefined }): ListQuery {
+  if (p.starting_after !== undefined && p.ending_before !== undefined) {
+    throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.', 'parameter_invalid_string');
+  }
+  return { limit: p.limit ?? 10, startingAfter: p.starting_after, endingBefore: p.ending_before };
+}
+
+export function missingCursor(type: string, id: string): ApiError {
+  const param = 'starting_after';
+  return new ApiError(404, 'invalid_request_error', `No such ${type}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, 'resource_missing', param);
+}

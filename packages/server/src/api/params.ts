@@ -1,0 +1,68 @@
+// /v1 parameter validation with zod, mapped to Stripe's error shapes (Part B §5.3):
+// unknown → parameter_unknown, missing → parameter_missing, malformed → parameter_invalid_*.
+import { z } from 'zod';
+import { ApiError } from '../domain/errors.ts';
+
+const invalid = (param: string, message: string, code = 'parameter_invalid_string') =>
+  new ApiError(400, 'invalid_request_error', message, code, param);
+
+/** Form values arrive as strings: integers are validated, then converted. */
+export const integer = (opts: { min?: number; max?: number } = {}) =>
+  z
+    .string()
+    .regex(/^-?\d{1,15}$/, 'Invalid integer')
+    .transform(Number)
+    .refine((n) => (opts.min === undefined || n >= opts.min) && (opts.max === undefined || n <= opts.max), 'Out of range');
+
+export const text = (max = 5000) => z.string().max(max);
+export const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[A-Za-z0-9]{1,64}$`), `must be an id starting with ${prefix}`);
+
+/** `metadata[k]=v`; an empty value deletes a key; `metadata=` clears all (Stripe's semantics). */
+export const metadata = z.union([
+  z.literal(''),
+  z
+    .record(z.string().max(40), z.string().max(500))
+    .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys'),
+]);
+
+/** `expand[]`/`expand[0]`: accepted; objects we can expand are expanded by the handler. */
+export const expand = z.array(z.string().max(200)).max(20).optional();
+
+export const listParams = {
+  limit: integer({ min: 1, max: 100 }).optional(),
+  starting_after: z.string().max(200).optional(),
+  ending_before: z.string().max(200).optional(),
+  expand,
+};
+
+export function parseParams<S extends z.ZodRawShape>(shape: S, params: Record<string, unknown>): z.infer<z.ZodObject<S>> {
+  // qs turns `expand[]=a` and `expand[0]=a` into arrays; a bare `expand=a` into a string.
+  const input = typeof params.expand === 'string' ? { ...params, expand: [params.expand] } : params;
+  const result = z.object(shape).strict().safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw invalid('', 'Invalid request.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key);
+  }
+  const path = issue.path.map((p, i) => (i === 0 ? String(p) : `[${String(p)}]`)).join('');
+  const raw = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
+  if (raw === undefined) throw new ApiError(400, 'invalid_request_error', `Missing required param: ${path}.`, 'parameter_missing', path);
+  if (issue.message === 'Invalid integer') {
+    throw invalid(path, `Invalid integer: ${typeof raw === 'string' ? raw.slice(0, 100) : '(not a string)'}`, 'parameter_invalid_integer');
+  }
+  throw invalid(path, `Invalid ${path}: ${issue.message}`);
+}
+
+/** Applies Stripe's metadata update rules to a stored map. */
+export function mergeMetadata(current: Record<string, string>, update: '' | Record<string, string> | undefined): Record<string, string> {
+  if (update === undefined) return current;
+  if (update === '') return {};
+  const next = { ...current };
+  for (const [k, v] of Object.entries(update)) {
+    if (v === '') delete next[k];
+    else next[k] = v;
+  }
+  return next;
+}

@@ -1,0 +1,157 @@
+// Customers (Stripe API reference "Customers"): create, retrieve, update, delete, list by email.
+import { z } from 'zod';
+import { ApiError } from '../../domain/errors.ts';
+import { randomBase62 } from '../../domain/ids.ts';
+import type { Context } from '../../context.ts';
+import { findResource, insertResource, listResources, updateResource, type Scope } from '../../store/resources.ts';
+import { listObject, listQuery, missingCursor } from '../list.ts';
+import { expand, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
+import type { ApiRequest, ApiRoute } from '../route-table.ts';
+
+export interface Customer {
+  id: string;
+  object: 'customer';
+  address: null;
+  balance: number;
+  created: number;
+  currency: string | null;
+  default_source: string | null;
+  delinquent: boolean;
+  description: string | null;
+  email: string | null;
+  invoice_prefix: string;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  name: string | null;
+  phone: string | null;
+  preferred_locales: string[];
+  shipping: null;
+  tax_exempt: 'none';
+}
+
+const fields = {
+  email: z.union([z.literal(''), z.email().max(512)]).optional(),
+  name: text(256).optional(),
+  description: text(350).optional(),
+  phone: text(20).optional(),
+  metadata: metadata.optional(),
+  source: text(255).optional(),
+  expand,
+};
+
+/** Stripe's test card tokens (Stripe testing docs): the brand, and whether charges succeed. */
+export const TEST_TOKENS: Record<string, { brand: string; last4: string; declined: boolean }> = {
+  tok_visa: { brand: 'visa', last4: '4242', declined: false },
+  tok_mastercard: { brand: 'mastercard', last4: '4444', declined: false },
+  tok_amex: { brand: 'amex', last4: '8431', declined: false },
+  tok_chargeDeclined: { brand: 'visa', last4: '0002', declined: true },
+};
+
+function attachSource(token: string): string {
+  if (!TEST_TOKENS[token]) throw noSuch('token', token, 'source');
+  return `card_${randomBase62(24)}_${token}`;
+}
+
+export const scopeOf = (req: ApiRequest): Scope => ({ accountId: req.caller.accountId, livemode: req.caller.mode === 'live' });
+const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : v);
+
+export function noSuch(kind: string, id: string, param = 'id'): ApiError {
+  return new ApiError(404, 'invalid_request_error', `No such ${kind}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, 'resource_missing', param);
+}
+
+export async function loadCustomer(ctx: Context, scope: Scope, id: string, param = 'id') {
+  const found = await findResource<Customer>(ctx.store.db, scope, 'customer', id);
+  if (!found) throw noSuch('customer', id, param);
+  return found.object;
+}
+
+export const customerRoutes: ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/v1/customers',
+    access: 'write',
+    handler: async (ctx, req) => {
+      const p = parseParams(fields, req.params);
+      const customer: Customer = {
+        id: `cus_${randomBase62(14)}`,
+        object: 'customer',
+        address: null,
+        balance: 0,
+        created: ctx.clock.now(),
+        currency: null,
+        default_source: p.source !== undefined ? attachSource(p.source) : null,
+        delinquent: false,
+        description: orNull(p.description),
+        email: orNull(p.email)?.toLowerCase() ?? null,
+        invoice_prefix: randomBase62(8).toUpperCase(),
+        livemode: req.caller.mode === 'live',
+        metadata: mergeMetadata({}, p.metadata),
+        name: orNull(p.name),
+        phone: orNull(p.phone),
+        preferred_locales: [],
+        shipping: null,
+        tax_exempt: 'none',
+      };
+      return insertResource(ctx.store.db, scopeOf(req), 'customer', customer, { email: customer.email });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/customers/:id',
+    access: 'read',
+    handler: async (ctx, req) => {
+      parseParams({ expand }, req.params);
+      return loadCustomer(ctx, scopeOf(req), req.path.id ?? '');
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/customers/:id',
+    access: 'write',
+    handler: async (ctx, req) => {
+      const p = parseParams(fields, req.params);
+      return ctx.store.transaction(async (trx) => {
+        const found = await findResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
+        if (!found) throw noSuch('customer', req.path.id ?? '');
+        const c = found.object;
+        const next: Customer = {
+          ...c,
+          ...(p.email !== undefined ? { email: orNull(p.email)?.toLowerCase() ?? null } : {}),
+          ...(p.name !== undefined ? { name: orNull(p.name) } : {}),
+          ...(p.description !== undefined ? { description: orNull(p.description) } : {}),
+          ...(p.phone !== undefined ? { phone: orNull(p.phone) } : {}),
+          metadata: mergeMetadata(c.metadata, p.metadata),
+        };
+        return updateResource(trx, next, { email: next.email });
+      });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/customers/:id',
+    access: 'write',
+    handler: async (ctx, req) => {
+      parseParams({}, req.params);
+      return ctx.store.transaction(async (trx) => {
+        const found = await findResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
+        if (!found) throw noSuch('customer', req.path.id ?? '');
+        await updateResource(trx, found.object, { deleted: true });
+        return { id: found.object.id, object: 'customer', deleted: true };
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/customers',
+    access: 'read',
+    handler: async (ctx, req) => {
+      const p = parseParams({ ...listParams, email: z.string().max(512).optional() }, req.params);
+      const result = await listResources<Customer>(ctx.store.db, scopeOf(req), 'customer', {
+        ...listQuery(p),
+        filter: p.email !== undefined ? { email: p.email } : {},
+      });
+      if ('missingCursor' in result) throw missingCursor('customer', result.missingCursor);
+      return listObject('/v1/customers', result.data, result.hasMore);
+    },
+  },
+];

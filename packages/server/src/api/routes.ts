@@ -1,0 +1,18 @@
+// The /v1 route table: every route with its declared access (read or write).
+import { testHelperAuthorize } from '../oauth/test-helper.ts';
+import { accountRoutes } from './resources/accounts.ts';
+import { chargeRoutes } from './resources/charges.ts';
+import { customerRoutes } from './resources/customers.ts';
+import type { ApiRoute } from './route-table.ts';
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  ...accountRoutes,
+  ...customerRoutes,
+  ...chargeRoutes,
+  {
+    method: 'POST',
+    path: '/v1/test_helpers/oauth/authorize',
+    access: 'write',
+    handler: (ctx, req) => testHelperAuthorize(ctx, req.caller, req.params),
+  },
+];

@@ -1,0 +1,119 @@
+// /v1 resources of an account and mode, with Stripe-style cursor pagination (newest first).
+import { nextSeq } from './events.ts';
+import type { Db, ResourcesTable } from './schema.ts';
+
+export type ResourceType = ResourcesTable['type'];
+
+export interface Scope {
+  accountId: string;
+  livemode: boolean;
+}
+
+export interface ResourceRow<T> {
+  row: ResourcesTable;
+  object: T;
+}
+
+export async function insertResource<T extends { id: string; created: number }>(
+  db: Db,
+  scope: Scope,
+  type: ResourceType,
+  object: T,
+  index: { email?: string | null; customer?: string | null; charge?: string | null } = {},
+): Promise<T> {
+  await db
+    .insertInto('resources')
+    .values({
+      id: object.id,
+      account_id: scope.accountId,
+      livemode: scope.livemode ? 1 : 0,
+      type,
+      seq: nextSeq(),
+      created: object.created,
+      email: index.email ?? null,
+      customer: index.customer ?? null,
+      charge: index.charge ?? null,
+      deleted: 0,
+      data: JSON.stringify(object),
+    })
+    .execute();
+  return object;
+}
+
+/** A resource visible to this account in this mode; another account's id is simply not found. */
+export async function findResource<T>(db: Db, scope: Scope, type: ResourceType, id: string): Promise<ResourceRow<T> | undefined> {
+  const row = await db
+    .selectFrom('resources')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode ? 1 : 0)
+    .where('type', '=', type)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
+  return row && { row, object: JSON.parse(row.data) as T };
+}
+
+export async function updateResource<T extends { id: string }>(
+  db: Db,
+  object: T,
+  index: { email?: string | null; deleted?: boolean } = {},
+): Promise<T> {
+  await db
+    .updateTable('resources')
+    .set({
+      data: JSON.stringify(object),
+      ...(index.email !== undefined ? { email: index.email } : {}),
+      ...(index.deleted ? { deleted: 1 } : {}),
+    })
+    .where('id', '=', object.id)
+    .execute();
+  return object;
+}
+
+export interface ListQuery {
+  limit: number;
+  startingAfter?: string | undefined;
+  endingBefore?: string | undefined;
+  filter?: { email?: string; customer?: string; charge?: string; createdGte?: number; createdLte?: number };
+}
+
+/** Returns up to `limit` objects newest first, and whether more exist past them. */
+export async function listResources<T>(db: Db, scope: Scope, type: ResourceType, q: ListQuery): Promise<{ data: T[]; hasMore: boolean } | { missingCursor: string }> {
+  let query = db
+    .selectFrom('resources')
+    .select(['data', 'seq'])
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode ? 1 : 0)
+    .where('type', '=', type)
+    .where('deleted', '=', 0);
+  const f = q.filter ?? {};
+  if (f.email !== undefined) query = query.where('email', '=', f.email.toLowerCase());
+  if (f.customer !== undefined) query = query.where('customer', '=', f.customer);
+  if (f.charge !== undefined) query = query.where('charge', '=', f.charge);
+  if (f.createdGte !== undefined) query = query.where('created', '>=', f.createdGte);
+  if (f.createdLte !== undefined) query = query.where('created', '<=', f.createdLte);
+
+  const cursorId = q.startingAfter ?? q.endingBefore;
+  if (cursorId !== undefined) {
+    const cursor = await db
+      .selectFrom('resources')
+      .select('seq')
+      .where('id', '=', cursorId)
+      .where('account_id', '=', scope.accountId)
+      .where('livemode', '=', scope.livemode ? 1 : 0)
+      .where('type', '=', type)
+      .executeTakeFirst();
+    if (!cursor) return { missingCursor: cursorId };
+    query = q.startingAfter !== undefined ? query.where('seq', '<', cursor.seq) : query.where('seq', '>', cursor.seq);
+  }
+  // ending_before pages backwards: take the oldest above the cursor, then present newest first.
+  const rows = await query
+    .orderBy('seq', q.endingBefore !== undefined ? 'asc' : 'desc')
+    .limit(q.limit + 1)
+    .execute();
+  const hasMore = rows.length > q.limit;
+  const page = rows.slice(0, q.limit);
+  if (q.endingBefore !== undefined) page.reverse();
+  return { data: page.map((r) => JSON.parse(r.data) as T), hasMore };
+}
