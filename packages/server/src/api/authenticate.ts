@@ -4,8 +4,8 @@ import { ApiError } from '../domain/errors.ts';
 import { maskKey, patterns, type Mode } from '../domain/ids.ts';
 import type { Scope } from '../domain/scopes.ts';
 import type { Context } from '../context.ts';
-import { connectionCovers, findActiveConnection } from '../store/connections.ts';
-import { findKeyByHash } from '../store/keys.ts';
+import { connectionCovers } from '../store/connections.ts';
+import { findKeyForRequest } from '../store/keys.ts';
 
 export interface ApiCaller {
   /** The account the request acts as. */
@@ -62,11 +62,6 @@ export async function authenticateApi(
     throw unauthorized('This API call cannot be made with a publishable API key. Please use a secret API key.');
   }
   if (!patterns.secretKey.test(key)) throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
-  const keyHash = ctx.hash(key);
-  const record = await findKeyByHash(ctx.store.db, keyHash);
-  const revoked = !record || record.revoked_at !== null || (record.kind === 'access_token' && record.connection_revoked_at !== null);
-  if (revoked || record.kind === 'publishable') throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
-
   // Stripe-Account: one well-formed value; duplicates are 400, never "first one wins" (AP-07).
   const sa = headers.stripeAccount;
   if (Array.isArray(sa) || (sa !== undefined && !patterns.account.test(sa))) {
@@ -78,6 +73,11 @@ export async function authenticateApi(
     throw new ApiError(400, 'invalid_request_error', 'The Stripe-Account header names another account than the URL.', undefined, 'Stripe-Account');
   }
   const stripeAccount = sa ?? implied ?? null;
+
+  const keyHash = ctx.hash(key);
+  const record = await findKeyForRequest(ctx.store.db, keyHash, stripeAccount);
+  const revoked = !record || record.revoked_at !== null || (record.kind === 'access_token' && record.connection_revoked_at !== null);
+  if (revoked || record.kind === 'publishable') throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
 
   if (record.kind === 'access_token') {
     // An access token acts only on its own account, within its scope (Part A; AP-04).
@@ -95,14 +95,15 @@ export async function authenticateApi(
   if (!stripeAccount || stripeAccount === record.account_id) {
     return { accountId: record.account_id, mode: record.mode, keyAccountId: record.account_id, keyHash, scope: null, viaAccessToken: false, stripeAccount };
   }
-  const connection = await findActiveConnection(ctx.store.db, record.account_id, stripeAccount);
-  if (!connection || !connectionCovers(connection, record.mode)) throw noAccess(key, stripeAccount);
+  if (record.on_behalf_scope === null || record.on_behalf_livemode === null || !connectionCovers({ livemode: record.on_behalf_livemode }, record.mode)) {
+    throw noAccess(key, stripeAccount);
+  }
   return {
     accountId: stripeAccount,
     mode: record.mode,
     keyAccountId: record.account_id,
     keyHash,
-    scope: connection.scope as Scope,
+    scope: record.on_behalf_scope as Scope,
     viaAccessToken: false,
     stripeAccount,
   };

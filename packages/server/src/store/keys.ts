@@ -18,6 +18,37 @@ export function findKeyByHash(db: Db, hash: string): Promise<KeyRecord | undefin
     .executeTakeFirst();
 }
 
+export interface RequestKeyRecord extends KeyRecord {
+  /** The active connection from this key's account to the Stripe-Account, if any. */
+  on_behalf_scope: string | null;
+  on_behalf_livemode: number | null;
+}
+
+/**
+ * The /v1 hot path in one indexed read: the key (or access token) by hash, its own connection if
+ * it is an access token, and the key account's active connection to `onBehalfOf`.
+ */
+export function findKeyForRequest(db: Db, hash: string, onBehalfOf: string | null): Promise<RequestKeyRecord | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('connections as tc', 'tc.id', 'api_keys.connection_id')
+    .leftJoin('connections as oc', (join) =>
+      join
+        .onRef('oc.platform_id', '=', 'api_keys.account_id')
+        .on('oc.account_id', '=', onBehalfOf ?? '')
+        .on('oc.revoked_at', 'is', null),
+    )
+    .selectAll('api_keys')
+    .select([
+      'tc.platform_id as connection_platform_id',
+      'tc.revoked_at as connection_revoked_at',
+      'oc.scope as on_behalf_scope',
+      'oc.livemode as on_behalf_livemode',
+    ])
+    .where('api_keys.hash', '=', hash)
+    .executeTakeFirst();
+}
+
 export function insertAccessToken(
   db: Db,
   row: { hash: string; accountId: string; mode: Mode; connectionId: string; scope: string; last4: string; now: number },
