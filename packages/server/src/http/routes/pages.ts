@@ -23,7 +23,8 @@ import {
 } from '../../web/dashboard-actions.ts';
 import { loginForm, registerForm } from '../../web/pages/auth-forms.ts';
 import { consentPage, defaultRedirectPage, signInToConnectPage, type ConsentView } from '../../web/pages/consent.ts';
-import { dashboardPage } from '../../web/pages/dashboard.ts';
+import { dashboardPage, type ActivityCharge, type ActivityCustomer } from '../../web/pages/dashboard.ts';
+import { listResources } from '../../store/resources.ts';
 import { platformPage } from '../../web/pages/platform.ts';
 import { html } from '../../web/html.ts';
 import { layout } from '../../web/layout.ts';
@@ -295,6 +296,14 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
 
   // ---- Dashboard ---------------------------------------------------------------------------------
 
+  /** The latest test-mode customers and payments, whoever created them (a platform included). */
+  async function recentActivity(accountId: string) {
+    const scope = { accountId, livemode: false };
+    const customers = await listResources<ActivityCustomer>(ctx.store.db, scope, 'customer', { limit: 10 });
+    const charges = await listResources<ActivityCharge>(ctx.store.db, scope, 'charge', { limit: 10 });
+    return { customers: 'data' in customers ? customers.data : [], charges: 'data' in charges ? charges.data : [] };
+  }
+
   app.get('/dashboard', async (req, reply) => {
     const who = await signedIn(req, reply);
     if (!who) return reply;
@@ -302,6 +311,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return sendHtml(
       reply,
       dashboardPage({
+        ...(await recentActivity(who.account.id)),
         account: who.account,
         keys: await listOwnKeys(ctx.store.db, who.account.id),
         connections: await listConnectionsOfAccount(ctx.store.db, who.account.id),
@@ -320,6 +330,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return sendHtml(
       reply,
       dashboardPage({
+        ...(await recentActivity(who.account.id)),
         account: who.account,
         keys: await listOwnKeys(ctx.store.db, who.account.id),
         connections: await listConnectionsOfAccount(ctx.store.db, who.account.id),

@@ -4,8 +4,28 @@ import type { AccountsTable, ApiKeysTable } from '../../store/schema.ts';
 import { html, type Html } from '../html.ts';
 import { layout } from '../layout.ts';
 
+export interface ActivityCustomer {
+  id: string;
+  email: string | null;
+  name: string | null;
+  created: number;
+}
+
+export interface ActivityCharge {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  amount_refunded: number;
+  description: string | null;
+  created: number;
+}
+
 export interface DashboardView {
   account: AccountsTable;
+  /** Test-mode data, including what connected platforms created for this account. */
+  customers: ActivityCustomer[];
+  charges: ActivityCharge[];
   keys: ApiKeysTable[];
   connections: ConnectionWithNames[];
   csrf: string;
@@ -16,6 +36,32 @@ export interface DashboardView {
 
 function date(t: number): string {
   return new Date(t * 1000).toISOString().slice(0, 10);
+}
+
+function money(amount: number, currency: string): string {
+  const zeroDecimal = ['jpy', 'krw', 'vnd', 'clp'].includes(currency);
+  return `${(zeroDecimal ? amount : amount / 100).toFixed(zeroDecimal ? 0 : 2)} ${currency.toUpperCase()}`;
+}
+
+function activity(v: DashboardView): Html {
+  return html`<section class="card" aria-labelledby="pay-h">
+  <h2 id="pay-h">Payments <span class="badge">Test mode</span></h2>
+  ${v.charges.length === 0
+    ? html`<p class="muted">No payments yet.</p>`
+    : html`<table><thead><tr><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Description</th><th scope="col">ID</th><th scope="col">Date</th></tr></thead><tbody>
+${v.charges.map(
+  (c) => html`<tr data-charge="${c.id}"><td>${money(c.amount, c.currency)}</td><td>${c.amount_refunded > 0 ? (c.amount_refunded === c.amount ? 'Refunded' : 'Partially refunded') : c.status === 'succeeded' ? 'Succeeded' : 'Failed'}</td>
+<td>${c.description ?? ''}</td><td><code>${c.id}</code></td><td>${date(c.created)}</td></tr>`,
+)}</tbody></table>`}
+</section>
+<section class="card" aria-labelledby="cus-h">
+  <h2 id="cus-h">Customers <span class="badge">Test mode</span></h2>
+  ${v.customers.length === 0
+    ? html`<p class="muted">No customers yet.</p>`
+    : html`<table><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">ID</th><th scope="col">Created</th></tr></thead><tbody>
+${v.customers.map((c) => html`<tr data-customer="${c.id}"><td>${c.name ?? ''}</td><td>${c.email ?? ''}</td><td><code>${c.id}</code></td><td>${date(c.created)}</td></tr>`)}
+</tbody></table>`}
+</section>`;
 }
 
 function keyRow(k: ApiKeysTable, csrf: string): Html {
@@ -60,6 +106,7 @@ ${v.connections.map(
 <td><form method="post" action="/dashboard/connections/${c.id}/disconnect"><input type="hidden" name="_csrf" value="${v.csrf}">
 <button class="danger" type="submit" aria-label="Disconnect ${c.platform_name}">Disconnect</button></form></td></tr>`,
 )}</tbody></table>`}
-</section>`,
+</section>
+${activity(v)}`,
   });
 }
