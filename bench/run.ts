@@ -119,6 +119,26 @@ try {
     await load({ url: `${base}/v1/account`, headers: { authorization: `Bearer ${SK}`, 'stripe-account': first.stripe_user_id ?? '' } }),
   );
 
+  // POST /v1/customers for the connected account, each with a fresh Idempotency-Key.
+  let idem = 0;
+  record(
+    'POST /v1/customers (Idempotency-Key)',
+    await load({
+      url: `${base}/v1/customers`,
+      requests: [
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${SK}`, 'stripe-account': first.stripe_user_id ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+          setupRequest: (req) => ({
+            ...req,
+            headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${idem++}` },
+            body: 'email=buyer%40example.com&metadata[order]=42',
+          }),
+        },
+      ],
+    }),
+  );
+
   // Code exchange: pre-mint codes, then each request exchanges a fresh one (durable SQLite,
   // hashed secrets, one transaction per exchange).
   const codes: string[] = [];
