@@ -61,6 +61,9 @@ async function main(): Promise<void> {
     return;
   }
   if (command !== 'serve' && command !== undefined) fail(`unknown command '${command}' (try --help)`);
+  // Outside development the hashing pepper and the sealing key must not live in the database
+  // they protect (security plan SE-02).
+  if (config.environment === 'production' && !config.secret) fail('CONNECTD_SECRET is required when CONNECTD_ENV=production');
 
   let running;
   try {

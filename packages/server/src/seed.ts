@@ -7,7 +7,7 @@ import { checkRegisteredRedirectUri } from './domain/redirect-uri.ts';
 import { encryptSecret, hashPassword } from './domain/secrets.ts';
 import type { Context } from './context.ts';
 import { createAccount, findAccount, findLoginAccount } from './store/accounts.ts';
-import { findPlatform, insertPlatform, updatePlatform } from './store/platforms.ts';
+import { findPlatform, findPlatformByClientId, insertPlatform, updatePlatform } from './store/platforms.ts';
 
 const prefixed = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[A-Za-z0-9]+$`), `must start with ${prefix} followed by letters and digits`);
 const redirectUri = z.string().superRefine((v, c) => {
@@ -120,6 +120,14 @@ export async function applySeed(ctx: Context, seed: Seed): Promise<SeededAccount
       const p = a.platform;
       const current = await findPlatform(ctx.store.db, accountId);
       if (!current) {
+        // A client_id names one platform, whichever column holds it.
+        for (const cid of [p.client_id_test, p.client_id_live]) {
+          const holder = cid ? await findPlatformByClientId(ctx.store.db, cid) : undefined;
+          if (holder) throw new SeedError(`seed: accounts[${i}].platform: client_id ${cid} is already used by another platform`);
+        }
+        if (p.client_id_test && p.client_id_test === p.client_id_live) {
+          throw new SeedError(`seed: accounts[${i}].platform.client_id_live: must differ from client_id_test`);
+        }
         await insertPlatform(ctx.store.db, {
           account_id: accountId,
           name: p.name,

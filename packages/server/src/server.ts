@@ -6,6 +6,7 @@ import type { Clock } from './domain/clock.ts';
 import { createContext, type Context } from './context.ts';
 import { buildApp } from './http/app.ts';
 import { applySeed, demoSeed, readSeedFile, type SeededAccount } from './seed.ts';
+import { purgeExpired } from './store/maintenance.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -50,12 +51,22 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     const running = app;
+    // Housekeeping every 10 minutes; never keeps the process alive on its own.
+    const purge = () =>
+      purgeExpired(ctx.store.db, ctx.clock.now()).then(
+        (counts) => ctx.log.debug({ event: 'purge', ...counts }, 'purged expired rows'),
+        (err: unknown) => ctx.log.warn({ event: 'purge.failed', message: err instanceof Error ? err.message : String(err) }, 'purge failed'),
+      );
+    void purge();
+    const timer = setInterval(() => void purge(), 10 * 60 * 1000);
+    timer.unref();
     return {
       app: running,
       ctx,
       url: `http://${host}:${port}`,
       seeded,
       close: async () => {
+        clearInterval(timer);
         await running.close();
         await ctx.store.close();
       },

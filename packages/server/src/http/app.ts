@@ -5,7 +5,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { newRequestId } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
@@ -51,6 +51,18 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     return503OnClosing: false,
     forceCloseConnections: false,
     clientErrorHandler,
+    // HEAD is not GET here: a HEAD /oauth/authorize must not run the already-connected shortcut.
+    exposeHeadRoutes: false,
+    // Errors Fastify raises before routing (a malformed URL, say) go through the one serializer.
+    frameworkErrors: (err, req, res) => {
+      const wire = toWire(err, familyOf(req.url), String(req.id));
+      const reply = res as unknown as FastifyReply;
+      void reply
+        .code(wire.status)
+        .headers({ ...wire.headers, 'Request-Id': String(req.id) })
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(wire.body));
+    },
   });
 
   // Only form bodies: Stripe's wire format everywhere (Part B §0, §5.7). JSON, text and multipart

@@ -1,5 +1,6 @@
 // Idempotency-Key handling shared by /oauth and /v1 POSTs (contract Part A "Idempotency").
 import { createHash } from 'node:crypto';
+import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency.ts';
 
@@ -47,7 +48,8 @@ export async function runIdempotent(
 ): Promise<IdempotencyOutcome> {
   const fp = fingerprint(req.method, req.path, req.params);
   const claim = await claimIdempotencyKey(ctx.store.db, { scope: req.scope, key: req.key, fingerprint: fp }, ctx.clock.now());
-  if (claim.kind === 'replay') return { kind: 'replayed', status: claim.status, body: claim.body };
+  // Stored responses can hold access and refresh tokens: sealed at rest like webhook secrets.
+  if (claim.kind === 'replay') return { kind: 'replayed', status: claim.status, body: decryptSecret(ctx.sealKey, claim.body) };
   if (claim.kind !== 'claimed') return claim;
   let result: HandlerResult;
   try {
@@ -58,10 +60,10 @@ export async function runIdempotent(
       await releaseIdempotencyKey(ctx.store.db, req.scope, req.key).catch(() => undefined);
       throw err;
     }
-    await completeIdempotencyKey(ctx.store.db, req.scope, req.key, expected.status, JSON.stringify(expected.body));
+    await completeIdempotencyKey(ctx.store.db, req.scope, req.key, expected.status, encryptSecret(ctx.sealKey, JSON.stringify(expected.body)));
     throw err;
   }
-  await completeIdempotencyKey(ctx.store.db, req.scope, req.key, result.status, JSON.stringify(result.body));
+  await completeIdempotencyKey(ctx.store.db, req.scope, req.key, result.status, encryptSecret(ctx.sealKey, JSON.stringify(result.body)));
   return { kind: 'fresh', result };
 }
 

@@ -11,13 +11,15 @@ export interface AuthenticatedClient {
   accountId: string;
   mode: Mode;
   keyHash: string;
+  /** How the key was sent, for WWW-Authenticate on later 401s (RFC 6749 §5.2). */
+  scheme: 'Bearer' | 'Basic' | null;
   /** Undefined when the key's account has not enabled Connect. */
   platform: Platform | undefined;
 }
 
 type Scheme = 'Bearer' | 'Basic' | null;
 
-function challenge(scheme: Scheme): Record<string, string> {
+export function challenge(scheme: Scheme): Record<string, string> {
   return scheme ? { 'WWW-Authenticate': `${scheme} realm="connectd"` } : {};
 }
 
@@ -75,6 +77,7 @@ export async function authenticateClient(
     accountId: record.account_id,
     mode: record.mode,
     keyHash,
+    scheme,
     platform: await findPlatform(ctx.store.db, record.account_id),
   };
 }

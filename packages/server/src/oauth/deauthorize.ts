@@ -2,9 +2,9 @@
 import { OAuthError, oauth } from '../domain/errors.ts';
 import { patterns } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
-import { connectionCovers, findActiveConnection } from '../store/connections.ts';
+import { findActiveConnection } from '../store/connections.ts';
 import type { EventOrigin } from '../webhooks/events.ts';
-import type { AuthenticatedClient } from './client-auth.ts';
+import { challenge, type AuthenticatedClient } from './client-auth.ts';
 import { echo, param, type Params } from './params.ts';
 import { revokeConnection } from './revoke-connection.ts';
 
@@ -20,7 +20,12 @@ export async function deauthorizeEndpoint(
   if (!accountId) throw oauth.invalidRequest('No stripe_user_id provided');
   const shown = echo(accountId, patterns.account) ?? '(invalid account id)';
   const notConnected = () =>
-    new OAuthError('invalid_client', `This application is not connected to stripe account ${shown}, or that account does not exist.`);
+    new OAuthError(
+      'invalid_client',
+      `This application is not connected to stripe account ${shown}, or that account does not exist.`,
+      401,
+      challenge(client.scheme),
+    );
 
   const platform = client.platform;
   // The client_id must be the key's own, and of the key's mode (Part B §3 "Mode").
@@ -29,7 +34,9 @@ export async function deauthorizeEndpoint(
 
   const revoked = await ctx.store.transaction(async (trx) => {
     const connection = await findActiveConnection(trx, platform.account_id, accountId);
-    if (!connection || !connectionCovers(connection, client.mode)) return false;
+    // The key's mode must be the mode of the client_id that made the connection (Part B §3):
+    // a test key cannot end a live connection.
+    if (!connection || connection.livemode !== (client.mode === 'live' ? 1 : 0)) return false;
     return revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode: client.mode === 'live', origin });
   });
   if (!revoked) throw notConnected();

@@ -7,6 +7,7 @@ import { createAccount } from '../store/accounts.ts';
 import { connectionCovers, findActiveConnection } from '../store/connections.ts';
 import { insertCode } from '../store/codes.ts';
 import type { Db } from '../store/schema.ts';
+import { scopeWithin, type Scope } from '../domain/scopes.ts';
 import type { AuthorizeParams } from './authorize.ts';
 import type { Prefill } from './prefill.ts';
 
@@ -44,11 +45,14 @@ export function denialRedirect(params: AuthorizeParams): string {
   });
 }
 
-/** Already connected in a mode this request covers, and the platform did not ask to prompt. */
+/**
+ * Already connected with at least the requested scope, in a mode this request covers, and the
+ * platform did not ask to prompt. A wider scope always asks the user again.
+ */
 export async function canSkipConsent(ctx: Context, params: AuthorizeParams, accountId: string): Promise<boolean> {
   if (params.alwaysPrompt) return false;
   const conn = await findActiveConnection(ctx.store.db, params.platformId, accountId);
-  return conn !== undefined && connectionCovers(conn, params.mode);
+  return conn !== undefined && connectionCovers(conn, params.mode) && scopeWithin(params.scope, conn.scope as Scope);
 }
 
 /** A fresh test-mode account from the prefill; it has no password and can never log in. */

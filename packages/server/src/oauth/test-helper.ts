@@ -7,6 +7,7 @@ import type { ApiCaller } from '../api/authenticate.ts';
 import { validateAuthorizeRequest } from './authorize.ts';
 import { createTestAccount, issueCode } from './interaction.ts';
 import type { Params } from './params.ts';
+import { findPlatformByClientId } from '../store/platforms.ts';
 
 export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body: Params) {
   if (caller.mode !== 'test' || caller.viaAccessToken || caller.stripeAccount) {
@@ -19,6 +20,11 @@ export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body:
   if (body.client_id === undefined) {
     throw new ApiError(400, 'invalid_request_error', 'Missing required param: client_id.', 'parameter_missing', 'client_id');
   }
+  // Ownership first: another platform's client_id must not reveal its redirect settings.
+  const own = typeof body.client_id === 'string' ? await findPlatformByClientId(ctx.store.db, body.client_id) : undefined;
+  if (!own || own.account_id !== caller.keyAccountId) {
+    throw new ApiError(400, 'invalid_request_error', 'The client_id does not belong to the platform of this API key.', undefined, 'client_id');
+  }
   let validated;
   try {
     validated = await validateAuthorizeRequest(ctx, { ...body, response_type: 'code' });
@@ -26,7 +32,8 @@ export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body:
     if (!(err instanceof AuthorizePageError)) throw err;
     const b = err.body as { error?: unknown; error_description?: unknown };
     const message = typeof b.error_description === 'string' ? b.error_description : 'No application matches the supplied client identifier';
-    throw new ApiError(400, 'invalid_request_error', message, undefined, typeof b.error === 'string' && b.error.includes('redirect') ? 'redirect_uri' : 'client_id');
+    const param = b.error === 'invalid_redirect_uri' ? 'redirect_uri' : b.error === 'invalid_scope' ? 'scope' : undefined;
+    throw new ApiError(400, 'invalid_request_error', message, undefined, param);
   }
   const { params, platform } = validated;
   if (platform.account_id !== caller.keyAccountId) {

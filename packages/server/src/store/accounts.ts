@@ -89,3 +89,8 @@ export function findLoginAccount(db: Db, email: string): Promise<AccountsTable |
     .where('password_hash', 'is not', null)
     .executeTakeFirst();
 }
+
+/** Serializes read-then-write changes to one account's keys on PostgreSQL (a no-op UPDATE). */
+export async function lockAccount(db: Db, id: string): Promise<void> {
+  await db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).execute();
+}

@@ -27,6 +27,32 @@ export async function insertConnectionIfNone(db: Db, row: ConnectionsTable): Pro
   return inserted !== undefined;
 }
 
+/**
+ * Locks an active connection for the rest of the transaction and returns it (undefined when it
+ * is revoked). A no-op UPDATE: a row lock on PostgreSQL, where concurrent refreshes, exchanges and
+ * revocations must serialize; SQLite's BEGIN IMMEDIATE already serializes writers.
+ */
+export function lockActiveConnection(db: Db, id: string): Promise<ConnectionsTable | undefined> {
+  return db
+    .updateTable('connections')
+    .set((eb) => ({ scope: eb.ref('scope') }))
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Revokes a connection's refresh tokens of one scope (when a reauthorization narrows it). */
+export function revokeRefreshTokensOfScope(db: Db, connectionId: string, scope: string, now: number): Promise<unknown> {
+  return db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('connection_id', '=', connectionId)
+    .where('scope', '=', scope)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
 export function updateConnectionGrant(db: Db, id: string, livemode: number, scope: string): Promise<unknown> {
   return db.updateTable('connections').set({ livemode, scope }).where('id', '=', id).execute();
 }

@@ -18,6 +18,17 @@ export async function findPlatformByClientId(db: Db, clientId: string): Promise<
   return row && decode(row);
 }
 
+/** Reads a platform under a row lock (PostgreSQL), for read-modify-write of its settings. */
+export async function lockPlatform(db: Db, accountId: string): Promise<Platform | undefined> {
+  const row = await db
+    .updateTable('platforms')
+    .set((eb) => ({ account_id: eb.ref('account_id') }))
+    .where('account_id', '=', accountId)
+    .returningAll()
+    .executeTakeFirst();
+  return row && decode(row);
+}
+
 export async function findPlatform(db: Db, accountId: string): Promise<Platform | undefined> {
   const row = await db.selectFrom('platforms').selectAll().where('account_id', '=', accountId).executeTakeFirst();
   return row && decode(row);
@@ -27,6 +38,15 @@ export function insertPlatform(db: Db, p: Platform): Promise<unknown> {
   return db
     .insertInto('platforms')
     .values({ ...p, redirect_uris: JSON.stringify(p.redirect_uris) })
+    .execute();
+}
+
+/** Inserts unless the account already is a platform (a double-submitted "Enable Connect"). */
+export function insertPlatformIfNone(db: Db, p: Platform): Promise<unknown> {
+  return db
+    .insertInto('platforms')
+    .values({ ...p, redirect_uris: JSON.stringify(p.redirect_uris) })
+    .onConflict((oc) => oc.column('account_id').doNothing())
     .execute();
 }
 

@@ -2,7 +2,7 @@
 import { PageError } from '../domain/errors.ts';
 import { hashPassword, passwordTooLong, verifyPassword } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
-import { createAccount, findLoginAccount } from '../store/accounts.ts';
+import { createAccount, findLoginAccount, type CreatedAccount } from '../store/accounts.ts';
 import type { AccountsTable } from '../store/schema.ts';
 import { LoginThrottle } from './throttle.ts';
 
@@ -43,7 +43,7 @@ export function checkEmail(email: string): void {
   if (email.length > 254 || !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(email)) throw new FormError('Enter a valid email address.', 'email');
 }
 
-export async function registerAccount(ctx: Context, input: RegistrationInput): Promise<AccountsTable> {
+export async function registerAccount(ctx: Context, input: RegistrationInput): Promise<CreatedAccount> {
   const email = text(input.email).toLowerCase();
   const password = typeof input.password === 'string' ? input.password : '';
   const businessName = text(input.business_name);
@@ -55,10 +55,7 @@ export async function registerAccount(ctx: Context, input: RegistrationInput): P
   if (await findLoginAccount(ctx.store.db, email)) throw new FormError('An account with this email already exists. Sign in instead.', 'email');
   const passwordHash = await hashPassword(password);
   try {
-    const { account } = await ctx.store.transaction((trx) =>
-      createAccount(trx, ctx.hash, ctx.clock.now(), { email, passwordHash, businessName, country }),
-    );
-    return account;
+    return await ctx.store.transaction((trx) => createAccount(trx, ctx.hash, ctx.clock.now(), { email, passwordHash, businessName, country }));
   } catch (err) {
     // Two registrations raced for one email: the unique index decided.
     if (await findLoginAccount(ctx.store.db, email)) throw new FormError('An account with this email already exists. Sign in instead.', 'email');
@@ -66,27 +63,33 @@ export async function registerAccount(ctx: Context, input: RegistrationInput): P
   }
 }
 
-const throttle = new LoginThrottle();
+// Security plan AC-09: 5 failures for one account from one address lock that pair for 15 min, so
+// an attacker elsewhere cannot lock the owner out; 50 failures across addresses lock the account
+// for 15 min, which slows a distributed guess without a permanent lockout.
+const pairThrottle = new LoginThrottle(5);
+const accountThrottle = new LoginThrottle(50);
 const BAD_LOGIN = 'Incorrect email or password.';
 
-export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknown): Promise<AccountsTable> {
+export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknown, address: string): Promise<AccountsTable> {
   const email = text(emailRaw).toLowerCase();
   const password = typeof passwordRaw === 'string' ? passwordRaw : '';
   if (!email || !password) throw new FormError('Enter your email and password.');
   if (passwordTooLong(password)) throw new FormError(BAD_LOGIN);
   const now = ctx.clock.now();
-  if (throttle.isLocked(email, now)) {
+  const pair = `${email}|${address}`;
+  if (pairThrottle.isLocked(pair, now) || accountThrottle.isLocked(email, now)) {
     throw new PageError(429, 'Too many attempts', 'Too many failed sign-in attempts for this account. Try again in 15 minutes.');
   }
   const account = await findLoginAccount(ctx.store.db, email);
   // Unknown emails are checked against a dummy hash: same message, similar time (AC-10).
   const ok = await verifyPassword(password, account?.password_hash ?? null);
   if (!ok || !account) {
-    throttle.fail(email, now);
+    pairThrottle.fail(pair, now);
+    accountThrottle.fail(email, now);
     ctx.log.info({ event: 'login.failed' }, 'login failed');
     throw new FormError(BAD_LOGIN);
   }
-  throttle.succeed(email);
+  pairThrottle.succeed(pair);
   ctx.log.info({ event: 'login.succeeded', account: account.id }, 'login succeeded');
   return account;
 }

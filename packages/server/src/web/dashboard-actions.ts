@@ -4,9 +4,9 @@ import { newClientId, newSecretKey, type Mode } from '../domain/ids.ts';
 import { checkRegisteredRedirectUri } from '../domain/redirect-uri.ts';
 import type { Context } from '../context.ts';
 import { revokeConnection } from '../oauth/revoke-connection.ts';
-import { findAccount } from '../store/accounts.ts';
+import { findAccount, lockAccount } from '../store/accounts.ts';
 import { findConnection } from '../store/connections.ts';
-import { findPlatform, insertPlatform, updatePlatform } from '../store/platforms.ts';
+import { findPlatform, insertPlatformIfNone, lockPlatform, updatePlatform } from '../store/platforms.ts';
 import { FormError } from './accounts.ts';
 
 /** Replaces the account's secret key of a mode; returns the new key to show once. */
@@ -14,6 +14,7 @@ export async function rollSecretKey(ctx: Context, accountId: string, mode: Mode)
   const key = newSecretKey(mode);
   const now = ctx.clock.now();
   await ctx.store.transaction(async (trx) => {
+    await lockAccount(trx, accountId);
     await trx
       .updateTable('api_keys')
       .set({ revoked_at: now })
@@ -65,7 +66,7 @@ export async function disconnectPlatform(ctx: Context, accountId: string, connec
 export async function enableConnect(ctx: Context, accountId: string): Promise<void> {
   if (await findPlatform(ctx.store.db, accountId)) return;
   const account = await findAccount(ctx.store.db, accountId);
-  await insertPlatform(ctx.store.db, {
+  await insertPlatformIfNone(ctx.store.db, {
     account_id: accountId,
     name: account?.business_name ?? account?.email ?? 'My platform',
     icon_url: null,
@@ -97,7 +98,7 @@ export async function addRedirectUri(ctx: Context, accountId: string, raw: unkno
   const problem = checkRegisteredRedirectUri(uri);
   if (problem) throw new FormError(`That redirect URI ${problem}.`, 'uri');
   await ctx.store.transaction(async (trx) => {
-    const platform = await findPlatform(trx, accountId);
+    const platform = await lockPlatform(trx, accountId);
     if (!platform) throw new FormError('Enable Connect first.');
     if (platform.redirect_uris.includes(uri)) return;
     if (platform.redirect_uris.length >= 50) throw new FormError('At most 50 redirect URIs can be registered.');
@@ -107,7 +108,7 @@ export async function addRedirectUri(ctx: Context, accountId: string, raw: unkno
 
 export async function removeRedirectUri(ctx: Context, accountId: string, raw: unknown): Promise<void> {
   await ctx.store.transaction(async (trx) => {
-    const platform = await findPlatform(trx, accountId);
+    const platform = await lockPlatform(trx, accountId);
     if (!platform) return;
     await updatePlatform(trx, accountId, { redirect_uris: platform.redirect_uris.filter((u) => u !== raw) });
   });

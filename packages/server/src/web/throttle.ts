@@ -1,6 +1,5 @@
-// Login throttling per account (security plan AC-09): after 5 failures within 15 minutes the
-// account refuses logins until the window passes, whatever the address. Per-address limits are
-// the rate-limit plugin's job. In memory: each process counts its own attempts.
+// Failure counting for login throttling (security plan AC-09): after `max` failures within the
+// window a key refuses logins until the window passes. In memory: each process counts its own.
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
   constructor(

@@ -29,11 +29,30 @@ for (const db of DB_KINDS) {
     it('20 parallel exchanges of one code give exactly one 200', async () => {
       const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
       const results = await exchangeInParallel([server.url], code);
-      assert.equal(results.filter((r) => r.status === 200).length, 1);
+      const winners = results.filter((r) => r.status === 200);
+      assert.equal(winners.length, 1);
       for (const r of results.filter((x) => x.status !== 200)) {
         assert.equal(r.status, 400);
         assert.equal(r.json.error, 'invalid_grant');
       }
+      // The 19 replays ended the connection the winner made (contract Part A "Codes").
+      const me = await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${String(winners[0]?.json.access_token)}` } });
+      assert.equal(me.status, 401);
+    });
+
+    it('parallel refreshes leave exactly one live access token per scope and mode', async () => {
+      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
+      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
+      const refreshes = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: String(t.json.refresh_token) }, { authorization: `Bearer ${A.testSecret}` }),
+        ),
+      );
+      assert.ok(refreshes.every((r) => r.status === 200));
+      const live = await Promise.all(
+        [t, ...refreshes].map(async (r) => (await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${String(r.json.access_token)}` } })).status),
+      );
+      assert.equal(live.filter((s) => s === 200).length, 1, JSON.stringify(live));
     });
   });
 }

@@ -136,6 +136,9 @@ for (const db of DB_KINDS) {
       const test = await token({ grant_type: 'refresh_token', refresh_token: String(live.json.refresh_token) }, bearer(A.testSecret));
       const wrongMode = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: M.id }, bearer(A.liveSecret));
       assert.equal(wrongMode.status, 401, 'the client_id must match the key mode');
+      const testKey = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: M.id }, bearer(A.testSecret));
+      assert.equal(testKey.status, 401, 'a test key cannot end a live connection');
+      assert.match(testKey.headers.get('www-authenticate') ?? '', /^Bearer /);
       const res = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdLive, stripe_user_id: M.id }, bearer(A.liveSecret));
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.json, { stripe_user_id: M.id });
@@ -155,6 +158,26 @@ for (const db of DB_KINDS) {
       assert.equal(last?.type, 'account.application.deauthorized');
       assert.deepEqual(JSON.parse(last?.data ?? '{}'), { object: { id: A.clientIdLive, object: 'application', name: 'Platform A' } });
       assert.ok(events.some((e) => e.type === 'account.application.authorized'));
+    });
+
+    it('never widens a connection without asking, and a narrower reauthorization revokes wider tokens', async () => {
+      const c = new FormClient(server.url);
+      await c.login(M.email, M.password);
+      const ro = codeFrom(await c.connect({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write', always_prompt: 'true' }));
+      const wide = await token({ grant_type: 'authorization_code', code: ro });
+      assert.equal(wide.json.scope, 'read_write');
+      const narrow = codeFrom(await c.connect({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_only', always_prompt: 'true' }));
+      const t = await token({ grant_type: 'authorization_code', code: narrow });
+      assert.equal(t.json.scope, 'read_only');
+      assert.equal((await fetch(`${server.url}/v1/account`, { headers: bearer(String(wide.json.access_token)) })).status, 401, 'the read_write token is revoked');
+      const old = await token({ grant_type: 'refresh_token', refresh_token: String(wide.json.refresh_token) });
+      assert.equal(old.json.error, 'invalid_grant', 'the read_write refresh token is revoked');
+      // Connected read_only now: asking for read_write shows the consent page again (no shortcut).
+      const again = await c.authorize({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write' });
+      assert.equal(again.status, 303);
+      assert.match(again.location ?? '', /^\/oauth\/consent\//);
+      const same = await c.authorize({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_only' });
+      assert.equal(same.status, 302, 'the same scope takes the shortcut');
     });
 
     it('the test helper never connects an existing account and refuses live keys', async () => {

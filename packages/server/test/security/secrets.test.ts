@@ -56,9 +56,13 @@ for (const db of DB_KINDS) {
       const consent = await client.get(start.location ?? '');
       const decided = await client.post(`${start.location}/decision`, { _csrf: FormClient.csrfFrom(consent.text), decision: 'allow' });
       const code = codeFrom(decided.location ?? '');
-      const token = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, auth);
+      // As the SDKs do: an Idempotency-Key, so the response is stored for replay (sealed).
+      const token = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { ...auth, 'idempotency-key': `canary-${db}` });
       assert.equal(token.status, 200);
-      const refreshed = await post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: String(token.json.refresh_token) }, auth);
+      const replayed = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { ...auth, 'idempotency-key': `canary-${db}` });
+      assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replayed.json.access_token, token.json.access_token, 'the sealed response replays intact');
+      const refreshed = await post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: String(token.json.refresh_token) }, { ...auth, 'idempotency-key': `canary-r-${db}` });
       assert.equal(refreshed.status, 200);
       // Replay and unknown-code errors echo codes to the client; they must not reach our logs.
       await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, auth);

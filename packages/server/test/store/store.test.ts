@@ -156,6 +156,32 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(await claimIdempotencyKey(a.db, { scope: 's', key, fingerprint: 'f3' }, NOW + 24 * 3600), { kind: 'claimed' });
     });
 
+    it('purges expired sessions, authorize requests, old codes and idempotency keys only', async () => {
+      const { platformId, merchantId } = await seedPlatformAndMerchant(a);
+      const t0 = NOW + 10_000_000;
+      await a.db.insertInto('sessions').values([
+        { hash: `old-${randomBase62(6)}`, account_id: null, csrf: 'x', created: t0 - 100, expires_at: t0 - 1 },
+        { hash: `new-${randomBase62(6)}`, account_id: null, csrf: 'x', created: t0, expires_at: t0 + 100 },
+      ]).execute();
+      await insertCode(a.db, {
+        hash: `gone-${randomBase62(6)}`, platform_id: platformId, client_id: 'ca_x', livemode: 0, scope: 'read_only', redirect_uri: 'https://p.example/cb',
+        account_id: merchantId, code_challenge: null, created: t0 - 200_000, expires_at: t0 - 100_000, consumed_at: null, connection_id: null,
+      });
+      const kept = `kept-${randomBase62(6)}`;
+      await insertCode(a.db, {
+        hash: kept, platform_id: platformId, client_id: 'ca_x', livemode: 0, scope: 'read_only', redirect_uri: 'https://p.example/cb',
+        account_id: merchantId, code_challenge: null, created: t0 - 400, expires_at: t0 - 100, consumed_at: t0 - 300, connection_id: null,
+      });
+      const { purgeExpired } = await import('../../src/store/maintenance.ts');
+      const counts = await purgeExpired(a.db, t0);
+      assert.ok((counts.sessions ?? 0) >= 1);
+      assert.ok((counts.authorization_codes ?? 0) >= 1);
+      const sessions = await a.db.selectFrom('sessions').select('hash').where('expires_at', '<=', t0).execute();
+      assert.equal(sessions.length, 0);
+      assert.ok(await a.db.selectFrom('sessions').select('hash').where('expires_at', '>', t0).executeTakeFirst());
+      assert.ok(await a.db.selectFrom('authorization_codes').select('hash').where('hash', '=', kept).executeTakeFirst(), 'a recently used code is kept for replay detection');
+    });
+
     it('agrees on one generated setting across handles', async () => {
       const values = await Promise.all(
         Array.from({ length: 6 }, (_, i) => getOrCreateSetting(i % 2 ? a.db : b.db, 'probe', () => randomBase62(10))),

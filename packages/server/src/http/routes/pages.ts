@@ -127,7 +127,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     const session = await formSession(req);
     const body = asParams(req.body);
     try {
-      const account = await login(ctx, body.email, body.password);
+      const account = await login(ctx, body.email, body.password, req.ip);
       await signIn(reply, session, account.id);
       return reply.code(303).header('Location', safeNext(asParams(req.query).next)).send();
     } catch (err) {
@@ -144,9 +144,21 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     const session = await formSession(req);
     const body = asParams(req.body);
     try {
-      const account = await registerAccount(ctx, { email: body.email, password: body.password, business_name: body.business_name, country: body.country });
-      await signIn(reply, session, account.id);
-      return reply.code(303).header('Location', '/dashboard').send();
+      const { account, keys } = await registerAccount(ctx, { email: body.email, password: body.password, business_name: body.business_name, country: body.country });
+      const next = await signIn(reply, session, account.id);
+      // The live secret key is shown this once, on the page that answers the registration.
+      return sendHtml(
+        reply,
+        dashboardPage({
+          ...(await recentActivity(account.id)),
+          account,
+          keys: await listOwnKeys(ctx.store.db, account.id),
+          connections: [],
+          csrf: next.csrf,
+          revealedKey: keys.live_secret,
+          flash: { kind: 'success', message: 'Welcome! Your account is ready.' },
+        }),
+      );
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
       const values = { email: String(body.email ?? ''), business_name: String(body.business_name ?? ''), country: String(body.country ?? '') };
@@ -238,7 +250,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     const p = await pending(req, session);
     const body = asParams(req.body);
     try {
-      const account = await login(ctx, body.email, body.password);
+      const account = await login(ctx, body.email, body.password, req.ip);
       const next = await signIn(reply, session, account.id);
       if (await canSkipConsent(ctx, p.params, account.id)) {
         return finish(reply, p, next, async (trx) => (await issueCode(trx, ctx, p.params, account.id)).redirectUrl);
@@ -256,7 +268,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     const p = await pending(req, session);
     const body = asParams(req.body);
     try {
-      const account = await registerAccount(ctx, { email: body.email, password: body.password, business_name: body.business_name, country: body.country });
+      const { account } = await registerAccount(ctx, { email: body.email, password: body.password, business_name: body.business_name, country: body.country });
       await signIn(reply, session, account.id);
       return reply.code(303).header('Location', `/oauth/consent/${p.id}`).send();
     } catch (err) {

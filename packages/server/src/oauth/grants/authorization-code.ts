@@ -12,9 +12,11 @@ import {
   findConnection,
   insertConnectionIfNone,
   insertRefreshToken,
+  lockActiveConnection,
+  revokeRefreshTokensOfScope,
   updateConnectionGrant,
 } from '../../store/connections.ts';
-import { insertAccessToken, publishableKey } from '../../store/keys.ts';
+import { insertAccessToken, publishableKey, revokeAccessTokens } from '../../store/keys.ts';
 import type { Platform } from '../../store/platforms.ts';
 import type { AuthorizationCodesTable, Db } from '../../store/schema.ts';
 import { emitApplicationEvent, type EventOrigin } from '../../webhooks/events.ts';
@@ -102,10 +104,18 @@ async function mint(
   origin: EventOrigin,
 ): Promise<TokenResponse> {
   const now = ctx.clock.now();
-  let connection = await findActiveConnection(trx, platform.account_id, code.account_id);
+  const existing = await findActiveConnection(trx, platform.account_id, code.account_id);
+  // Locked, and re-read: a concurrent deauthorization may have ended it meanwhile.
+  let connection = existing && (await lockActiveConnection(trx, existing.id));
   if (connection) {
-    // Reauthorizing keeps the connection; a live grant upgrades a test-only one.
+    // Reauthorizing keeps the connection; a live grant upgrades a test-only one. A narrower scope
+    // takes effect now: the wider tokens issued before are revoked.
     const livemode = Math.max(connection.livemode, code.livemode);
+    if (code.scope === 'read_only' && connection.scope === 'read_write') {
+      await revokeAccessTokens(trx, connection.id, now, { scope: 'read_write', mode: 'test' });
+      await revokeAccessTokens(trx, connection.id, now, { scope: 'read_write', mode: 'live' });
+      await revokeRefreshTokensOfScope(trx, connection.id, 'read_write', now);
+    }
     await updateConnectionGrant(trx, connection.id, livemode, code.scope);
   } else {
     connection = {

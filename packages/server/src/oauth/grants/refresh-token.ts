@@ -4,7 +4,7 @@ import { oauth } from '../../domain/errors.ts';
 import { newSecretKey, patterns } from '../../domain/ids.ts';
 import { parseScope, scopeWithin, type Scope } from '../../domain/scopes.ts';
 import type { Context } from '../../context.ts';
-import { findConnection, findRefreshToken } from '../../store/connections.ts';
+import { findRefreshToken, lockActiveConnection } from '../../store/connections.ts';
 import { insertAccessToken, publishableKey, revokeAccessTokens } from '../../store/keys.ts';
 import type { AuthenticatedClient } from '../client-auth.ts';
 import { echo, param, type Params } from '../params.ts';
@@ -37,11 +37,14 @@ export async function refreshTokenGrant(ctx: Context, client: AuthenticatedClien
   const effective = scope ?? granted;
 
   return ctx.store.transaction(async (trx) => {
-    const connection = await findConnection(trx, found.connection_id);
+    // Lock the connection first: concurrent refreshes then revoke each other's tokens in turn,
+    // leaving one live access token per scope and mode (PostgreSQL runs READ COMMITTED).
+    const connection = await lockActiveConnection(trx, found.connection_id);
     const current = await findRefreshToken(trx, hash);
-    if (!connection || connection.revoked_at !== null || !current || current.revoked_at !== null) {
+    if (!connection || !current || current.revoked_at !== null) {
       throw oauth.invalidGrant(`Refresh token does not exist: ${refreshToken}`);
     }
+    if (!scopeWithin(effective, connection.scope as Scope)) throw oauth.invalidScope();
     const now = ctx.clock.now();
     await revokeAccessTokens(trx, connection.id, now, { scope: effective, mode: client.mode });
     const accessToken = newSecretKey(client.mode);

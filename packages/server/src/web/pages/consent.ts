@@ -84,6 +84,11 @@ ${grants(v.params)}
   </div>
 </form>
 <p class="hint">Not you? <a href="${base}?view=login&switch=1">Use another account</a>.</p>
+${v.params.mode === 'test'
+  ? html`<hr class="divider"><form method="post" action="${base}/skip"><input type="hidden" name="_csrf" value="${v.csrf}">
+<p class="muted">Test mode: skip to connect a new, empty test account instead.</p>
+<button class="secondary" type="submit">Skip this form</button></form>`
+  : ''}
 </section>`,
   });
 }
