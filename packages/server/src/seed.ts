@@ -2,9 +2,10 @@
 // values so a test suite is deterministic. Applying the same seed twice changes nothing.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { newClientId, newWebhookEndpointId, newWebhookSecret } from './domain/ids.ts';
+import { newClientId, newWebhookSecret } from './domain/ids.ts';
+import { insertEndpoint } from './store/webhook-endpoints.ts';
 import { checkRegisteredRedirectUri } from './domain/redirect-uri.ts';
-import { encryptSecret, hashPassword } from './domain/secrets.ts';
+import { hashPassword } from './domain/secrets.ts';
 import type { Context } from './context.ts';
 import { createAccount, findAccount, findLoginAccount } from './store/accounts.ts';
 import { findPlatform, findPlatformByClientId, insertPlatform, updatePlatform } from './store/platforms.ts';
@@ -156,20 +157,15 @@ export async function applySeed(ctx: Context, seed: Seed): Promise<SeededAccount
           .where('livemode', '=', livemode)
           .executeTakeFirst();
         if (present) continue;
-        await ctx.store.db
-          .insertInto('webhook_endpoints')
-          .values({
-            id: newWebhookEndpointId(),
-            account_id: accountId,
-            url: w.url,
-            secret_sealed: encryptSecret(ctx.sealKey, w.secret ?? newWebhookSecret()),
-            livemode,
-            connect: 1,
-            enabled_events: JSON.stringify(['*']),
-            status: 'enabled',
-            created: ctx.clock.now(),
-          })
-          .execute();
+        await insertEndpoint(ctx.store.db, ctx.sealKey, {
+          accountId,
+          url: w.url,
+          secret: w.secret ?? newWebhookSecret(),
+          livemode: livemode === 1,
+          connect: true,
+          enabledEvents: ['*'],
+          now: ctx.clock.now(),
+        });
       }
       const saved = await findPlatform(ctx.store.db, accountId);
       if (saved) platform = { clientIdTest: saved.client_id_test, clientIdLive: saved.client_id_live, redirectUris: saved.redirect_uris };

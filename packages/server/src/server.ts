@@ -7,6 +7,7 @@ import { createContext, type Context } from './context.ts';
 import { buildApp } from './http/app.ts';
 import { applySeed, demoSeed, readSeedFile, type SeededAccount } from './seed.ts';
 import { purgeExpired } from './store/maintenance.ts';
+import { DEFAULT_WORKER, DeliveryWorker } from './webhooks/worker.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -14,6 +15,7 @@ export interface RunningServer {
   /** Origin the server listens on, e.g. http://127.0.0.1:12111. */
   url: string;
   seeded: SeededAccount[];
+  worker: DeliveryWorker;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     const running = app;
+    const worker = new DeliveryWorker(ctx, {
+      ...DEFAULT_WORKER,
+      retry: config.webhookRetry,
+      leaseMs: config.webhookLeaseMs,
+      pollMs: config.webhookPollMs,
+    });
+    worker.start();
     // Housekeeping every 10 minutes; never keeps the process alive on its own.
     const purge = () =>
       purgeExpired(ctx.store.db, ctx.clock.now()).then(
@@ -65,9 +74,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx,
       url: `http://${host}:${port}`,
       seeded,
+      worker,
       close: async () => {
         clearInterval(timer);
         await running.close();
+        await worker.stop();
         await ctx.store.close();
       },
     };

@@ -17,6 +17,9 @@ const schema = z.object({
   codeTtl: z.coerce.number().int().min(1).max(600),
   apiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/),
   environment: z.enum(['development', 'production']),
+  webhookRetry: z.enum(['standard', 'fast']),
+  webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
+  webhookPollMs: z.coerce.number().int().min(10).max(60_000),
 });
 
 export type Config = z.infer<typeof schema> & { publicUrl: string };
@@ -32,6 +35,9 @@ export const DEFAULTS = {
   codeTtl: 300,
   apiVersion: DEFAULT_API_VERSION,
   environment: 'development',
+  webhookRetry: 'standard',
+  webhookLeaseMs: 30_000,
+  webhookPollMs: 250,
 } as const;
 
 export class ConfigError extends Error {
@@ -49,11 +55,16 @@ const FLAG_OPTIONS = {
   'log-level': { type: 'string' },
   'public-url': { type: 'string' },
   'code-ttl': { type: 'string' },
+  'webhook-retry': { type: 'string' },
+  platform: { type: 'string' },
+  account: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export interface ParsedCli {
   command: string | undefined;
+  positionals: string[];
+  flags: { platform?: string | undefined; account?: string | undefined };
   help: boolean;
   config: Config;
 }
@@ -78,6 +89,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     codeTtl: v['code-ttl'] ?? env.CONNECTD_CODE_TTL ?? DEFAULTS.codeTtl,
     apiVersion: env.CONNECTD_API_VERSION ?? DEFAULTS.apiVersion,
     environment: env.CONNECTD_ENV ?? DEFAULTS.environment,
+    webhookRetry: v['webhook-retry'] ?? env.CONNECTD_WEBHOOK_RETRY ?? DEFAULTS.webhookRetry,
+    webhookLeaseMs: env.CONNECTD_WEBHOOK_LEASE_MS ?? DEFAULTS.webhookLeaseMs,
+    webhookPollMs: env.CONNECTD_WEBHOOK_POLL_MS ?? DEFAULTS.webhookPollMs,
   };
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -86,7 +100,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     const names: Record<string, string> = {
       host: '--host', port: '--port', database: '--db', seed: '--seed', logLevel: '--log-level',
       publicUrl: '--public-url', secret: 'CONNECTD_SECRET', codeTtl: '--code-ttl',
-      apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV',
+      apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
+      webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
   }
@@ -94,6 +109,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   const hostForUrl = c.host.includes(':') ? `[${c.host}]` : c.host === '0.0.0.0' ? '127.0.0.1' : c.host;
   return {
     command: parsed.positionals[0],
+    positionals: parsed.positionals.slice(1),
+    flags: { platform: v.platform, account: v.account },
     help: v.help ?? false,
     config: { ...c, publicUrl: (c.publicUrl ?? `http://${hostForUrl}:${c.port}`).replace(/\/$/, '') },
   };
@@ -104,6 +121,9 @@ export const HELP = `connectd — a self-hosted Stripe Connect OAuth provider (S
 Usage:
   connectd serve   [options]   run the server (creates and migrates the database)
   connectd migrate [--db …]    apply database migrations and exit
+  connectd trigger TYPE --platform ca_… --account acct_… [--db …]
+                               produce account.application.authorized|deauthorized
+                               through the real path (a running server delivers it)
   connectd --help              show this help
 
 Options (environment variable in brackets):
@@ -116,6 +136,10 @@ Options (environment variable in brackets):
   --log-level LEVEL   ${LOG_LEVELS.join('|')}, default info        [CONNECTD_LOG_LEVEL]
   --public-url URL    origin used in links and redirects           [CONNECTD_PUBLIC_URL]
   --code-ttl SECONDS  authorization code lifetime, 1..600, default 300 [CONNECTD_CODE_TTL]
+  --webhook-retry M   standard (Stripe-like: 3 days live, 3 retries over hours in test)
+                      or fast (1 s, 2 s, 4 s, … for local work and tests) [CONNECTD_WEBHOOK_RETRY]
+                      delivery lease in ms, default 30000       [CONNECTD_WEBHOOK_LEASE_MS]
+                      delivery poll interval in ms, default 250 [CONNECTD_WEBHOOK_POLL_MS]
                       server secret for keyed hashes (≥32 chars)   [CONNECTD_SECRET]
                       API version stamped on events                [CONNECTD_API_VERSION]
                       development|production                       [CONNECTD_ENV]

@@ -196,6 +196,47 @@ const m0002: Migration = {
   },
 };
 
+// Webhook delivery: the outbox queue (one row per event × endpoint), its attempt log, the event's
+// body as first rendered (every attempt sends the same bytes), and rolled endpoint secrets.
+const m0003: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('events').addColumn('body', 'text').execute();
+    await db.schema.alterTable('webhook_endpoints').addColumn('description', 'text').execute();
+    await db.schema.alterTable('webhook_endpoints').addColumn('previous_secret_sealed', 'text').execute();
+    await db.schema.alterTable('webhook_endpoints').addColumn('previous_secret_expires_at', BIG).execute();
+    await db.schema.alterTable('webhook_endpoints').addColumn('seq', BIG, (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .createTable('deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
+      .addColumn('endpoint_id', 'text', (c) => c.notNull().references('webhook_endpoints.id'))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', BIG, (c) => c.notNull())
+      .addColumn('lease_until', BIG)
+      .addColumn('lease_owner', 'text')
+      .addColumn('last_status_code', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('last_duration_ms', 'integer')
+      .addColumn('created', BIG, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+    await db.schema.createIndex('deliveries_endpoint').on('deliveries').columns(['endpoint_id', 'created']).execute();
+    await db.schema.createIndex('deliveries_event').on('deliveries').column('event_id').execute();
+    await db.schema
+      .createTable('delivery_attempts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('delivery_id', 'text', (c) => c.notNull().references('deliveries.id'))
+      .addColumn('attempted_at', BIG, (c) => c.notNull())
+      .addColumn('status_code', 'integer')
+      .addColumn('error', 'text')
+      .addColumn('duration_ms', 'integer', (c) => c.notNull())
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('delivery_attempts_delivery').on('delivery_attempts').column('delivery_id').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002 }),
+  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003 }),
 };

@@ -123,6 +123,8 @@ export interface EventsTable {
   pending_webhooks: number;
   created: number;
   seq: number;
+  /** The event JSON as first rendered: every delivery attempt sends these exact bytes. */
+  body: string | null;
 }
 
 export interface WebhookEndpointsTable {
@@ -135,6 +137,37 @@ export interface WebhookEndpointsTable {
   enabled_events: string;
   status: string;
   created: number;
+  description: string | null;
+  /** A rolled secret still signing until it expires (one v1 per active secret). */
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: number | null;
+  seq: number;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  /** Unix milliseconds; a claim expires so a crashed worker's deliveries are retried. */
+  lease_until: number | null;
+  lease_owner: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  created: number;
+}
+
+export interface DeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempted_at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  owner: string;
 }
 
 export interface ResourcesTable {
@@ -170,6 +203,8 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   settings: SettingsTable;
   resources: ResourcesTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }
 
 export type Db = Kysely<Database>;

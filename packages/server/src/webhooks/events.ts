@@ -1,10 +1,13 @@
-// Creates account.application.* events inside the caller's transaction (transactional outbox,
-// contract Part A "Events"). Delivery reads only the events table.
+// Creates account.application.* events inside the caller's transaction, with one queued delivery
+// per matching Connect endpoint (transactional outbox, contract Part A "Events"). The delivery
+// worker reads only this queue.
 import { newEventId } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
-import type { Db } from '../store/schema.ts';
+import { insertDeliveries } from '../store/deliveries.ts';
 import { insertEvent, nextSeq } from '../store/events.ts';
 import type { Platform } from '../store/platforms.ts';
+import type { Db, EventsTable } from '../store/schema.ts';
+import { endpointsFor } from '../store/webhook-endpoints.ts';
 
 export type ApplicationEventType = 'account.application.authorized' | 'account.application.deauthorized';
 
@@ -13,28 +16,36 @@ export interface EventOrigin {
   idempotencyKey: string | null;
 }
 
+/** Stripe's event object (Part B §4.2), field order as Stripe renders it. */
+export function eventObject(row: EventsTable, pendingWebhooks = row.pending_webhooks) {
+  return {
+    id: row.id,
+    object: 'event',
+    account: row.account_id,
+    api_version: row.api_version,
+    created: row.created,
+    data: JSON.parse(row.data) as { object: unknown },
+    livemode: row.livemode === 1,
+    pending_webhooks: pendingWebhooks,
+    request: { id: row.request_id, idempotency_key: row.idempotency_key },
+    type: row.type,
+  };
+}
+
 export async function emitApplicationEvent(
   trx: Db,
   ctx: Context,
   input: { type: ApplicationEventType; platform: Platform; accountId: string; livemode: boolean; origin: EventOrigin },
 ): Promise<string> {
-  const id = newEventId();
   // The application object is keyed by the client_id of the event's mode (contract Part B §4.2).
   const application = {
     id: input.livemode ? input.platform.client_id_live : input.platform.client_id_test,
     object: 'application',
     name: input.platform.name,
   };
-  const endpoints = await trx
-    .selectFrom('webhook_endpoints')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('account_id', '=', input.platform.account_id)
-    .where('connect', '=', 1)
-    .where('status', '=', 'enabled')
-    .where('livemode', '=', input.livemode ? 1 : 0)
-    .executeTakeFirst();
-  await insertEvent(trx, {
-    id,
+  const endpoints = await endpointsFor(trx, input.platform.account_id, input.type, input.livemode);
+  const row: EventsTable = {
+    id: newEventId(),
     platform_id: input.platform.account_id,
     account_id: input.accountId,
     type: input.type,
@@ -43,9 +54,14 @@ export async function emitApplicationEvent(
     data: JSON.stringify({ object: application }),
     request_id: input.origin.requestId,
     idempotency_key: input.origin.idempotencyKey,
-    pending_webhooks: Number(endpoints?.n ?? 0),
+    pending_webhooks: endpoints.length,
     created: ctx.clock.now(),
     seq: nextSeq(),
-  });
-  return id;
+    body: null,
+  };
+  // Rendered once: every attempt to every endpoint sends the same bytes.
+  row.body = JSON.stringify(eventObject(row));
+  await insertEvent(trx, row);
+  await insertDeliveries(trx, row.id, endpoints.map((e) => e.id), row.created);
+  return row.id;
 }

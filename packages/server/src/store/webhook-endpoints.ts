@@ -1,0 +1,78 @@
+// Webhook endpoints of an account; signing secrets sealed at rest (security plan SE-02).
+import { newWebhookEndpointId } from '../domain/ids.ts';
+import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
+import { nextSeq } from './events.ts';
+import type { Db, WebhookEndpointsTable } from './schema.ts';
+
+export interface NewEndpoint {
+  accountId: string;
+  url: string;
+  secret: string;
+  livemode: boolean;
+  connect: boolean;
+  enabledEvents: string[];
+  description?: string | null;
+  now: number;
+}
+
+export async function insertEndpoint(db: Db, sealKey: Buffer, e: NewEndpoint): Promise<WebhookEndpointsTable> {
+  const row: WebhookEndpointsTable = {
+    id: newWebhookEndpointId(),
+    account_id: e.accountId,
+    url: e.url,
+    secret_sealed: encryptSecret(sealKey, e.secret),
+    livemode: e.livemode ? 1 : 0,
+    connect: e.connect ? 1 : 0,
+    enabled_events: JSON.stringify(e.enabledEvents),
+    status: 'enabled',
+    created: e.now,
+    description: e.description ?? null,
+    previous_secret_sealed: null,
+    previous_secret_expires_at: null,
+    seq: nextSeq(),
+  };
+  await db.insertInto('webhook_endpoints').values(row).execute();
+  return row;
+}
+
+export function findEndpoint(db: Db, accountId: string, id: string): Promise<WebhookEndpointsTable | undefined> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('account_id', '=', accountId).where('status', '!=', 'deleted').executeTakeFirst();
+}
+
+export function listEndpoints(db: Db, accountId: string): Promise<WebhookEndpointsTable[]> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId).where('status', '!=', 'deleted').orderBy('seq', 'desc').execute();
+}
+
+export function updateEndpoint(
+  db: Db,
+  id: string,
+  patch: Partial<Pick<WebhookEndpointsTable, 'url' | 'enabled_events' | 'status' | 'description' | 'secret_sealed' | 'previous_secret_sealed' | 'previous_secret_expires_at'>>,
+): Promise<unknown> {
+  return db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
+}
+
+/**
+ * Connect endpoints that receive an event of this type and mode (contract Part B §4.2): test
+ * events go to test and live endpoints, live events to live endpoints only.
+ */
+export async function endpointsFor(db: Db, platformId: string, type: string, livemode: boolean): Promise<WebhookEndpointsTable[]> {
+  let q = db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('account_id', '=', platformId)
+    .where('connect', '=', 1)
+    .where('status', '=', 'enabled');
+  if (livemode) q = q.where('livemode', '=', 1);
+  const rows = await q.execute();
+  return rows.filter((r) => {
+    const events = JSON.parse(r.enabled_events) as string[];
+    return events.includes('*') || events.includes(type);
+  });
+}
+
+/** Every secret that signs now: the current one, and a rolled one until it expires. */
+export function activeSecrets(sealKey: Buffer, e: WebhookEndpointsTable, now: number): string[] {
+  const secrets = [decryptSecret(sealKey, e.secret_sealed)];
+  if (e.previous_secret_sealed && (e.previous_secret_expires_at ?? 0) > now) secrets.push(decryptSecret(sealKey, e.previous_secret_sealed));
+  return secrets;
+}

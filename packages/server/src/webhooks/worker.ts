@@ -1,0 +1,129 @@
+// The delivery worker: claims due deliveries with a lease, signs each attempt with the current
+// time, POSTs the stored event body, and records the outcome. At-least-once: a delivery is done
+// only when its endpoint answered 2xx; a crashed worker's lease expires and another process (or
+// this one after restart) sends it again.
+import { randomBase62 } from '../domain/ids.ts';
+import type { Context } from '../context.ts';
+import { claimDue, recordAttempt, releaseClaim, type AttemptResult, type ClaimedDelivery } from '../store/deliveries.ts';
+import { activeSecrets } from '../store/webhook-endpoints.ts';
+import { retryDelay, type RetryMode } from './retry.ts';
+import { signatureHeader } from './signer.ts';
+import { refuseTarget } from './ssrf.ts';
+
+export interface WorkerOptions {
+  retry: RetryMode;
+  leaseMs: number;
+  pollMs: number;
+  /** At most this many concurrent requests to one endpoint, per process. */
+  perEndpoint: number;
+  batch: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_WORKER: WorkerOptions = { retry: 'standard', leaseMs: 30_000, pollMs: 250, perEndpoint: 4, batch: 50, timeoutMs: 10_000 };
+
+export class DeliveryWorker {
+  readonly owner = `w_${randomBase62(12)}`;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private stopped = true;
+  private readonly inflight = new Map<string, number>();
+  private readonly sends = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly opts: WorkerOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops claiming; in-flight sends finish (each is bounded by the request timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.sends]);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch);
+    } catch (err) {
+      this.ctx.log.warn({ event: 'webhook.claim_failed', message: err instanceof Error ? err.message : String(err) }, 'claiming deliveries failed');
+    }
+    for (const d of claimed) {
+      const busy = this.inflight.get(d.endpoint_id) ?? 0;
+      if (busy >= this.opts.perEndpoint) {
+        // A slow endpoint waits for its own slots; other endpoints' deliveries are not held up.
+        await releaseClaim(this.ctx.store.db, d.id, this.owner).catch(() => undefined);
+        continue;
+      }
+      this.inflight.set(d.endpoint_id, busy + 1);
+      const p = this.deliver(d).finally(() => {
+        this.inflight.set(d.endpoint_id, (this.inflight.get(d.endpoint_id) ?? 1) - 1);
+        this.sends.delete(p);
+      });
+      this.sends.add(p);
+    }
+    this.ticking = false;
+    this.schedule(claimed.length === this.opts.batch ? 0 : this.opts.pollMs);
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    const attemptedAt = this.ctx.clock.now();
+    const started = performance.now();
+    let result: AttemptResult;
+    try {
+      result = await this.send(d);
+    } catch (err) {
+      result = { statusCode: null, error: err instanceof Error ? err.message.slice(0, 300) : 'error', durationMs: Math.round(performance.now() - started) };
+    }
+    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    const delay = ok ? null : retryDelay(this.opts.retry, d.livemode === 1, d.attempts + 1);
+    const outcome = ok ? { kind: 'succeeded' as const } : delay === null ? { kind: 'failed' as const } : { kind: 'retry' as const, at: attemptedAt + delay };
+    try {
+      await recordAttempt(this.ctx.store, { id: d.id, eventId: d.event_id, owner: this.owner, attemptedAt }, result, outcome);
+    } catch (err) {
+      // The lease expires and the delivery is retried: at-least-once.
+      this.ctx.log.warn({ event: 'webhook.record_failed', delivery: d.id, message: err instanceof Error ? err.message : String(err) }, 'recording a delivery failed');
+    }
+    this.ctx.log.info({ event: 'webhook.attempt', delivery: d.id, endpoint: d.endpoint_id, status: result.statusCode, outcome: outcome.kind }, 'webhook attempt');
+  }
+
+  private async send(d: ClaimedDelivery): Promise<AttemptResult> {
+    const started = performance.now();
+    const endpoint = await this.ctx.store.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirst();
+    if (!endpoint || endpoint.status !== 'enabled') return { statusCode: null, error: 'endpoint disabled or deleted', durationMs: 0 };
+    const refused = await refuseTarget(d.url, endpoint.livemode === 1);
+    if (refused) return { statusCode: null, error: refused, durationMs: 0 };
+    // Signed now, at every attempt: a 3-day retry must still pass a 300 s tolerance (Part B §4.4).
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = signatureHeader(d.body, activeSecrets(this.ctx.sealKey, endpoint, this.ctx.clock.now()), timestamp);
+    const res = await fetch(d.url, {
+      method: 'POST',
+      body: d.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.opts.timeoutMs),
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        accept: '*/*; q=0.5, application/xml',
+        'cache-control': 'no-cache',
+        'stripe-signature': signature,
+      },
+    });
+    await res.body?.cancel().catch(() => undefined);
+    return { statusCode: res.status, error: null, durationMs: Math.round(performance.now() - started) };
+  }
+}
