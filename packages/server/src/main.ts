@@ -4,6 +4,7 @@ import { createContext } from './context.ts';
 import { DEMO_MERCHANT, DEMO_PLATFORM, SeedError } from './seed.ts';
 import { createLogger, startServer } from './server.ts';
 import { listOwnKeys } from './store/keys.ts';
+import { trigger, TriggerError } from './trigger.ts';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`connectd: ${message}\n`);
@@ -58,6 +59,20 @@ async function main(): Promise<void> {
     const ctx = await createContext(config, createLogger(config));
     await ctx.store.close();
     process.stdout.write(`connectd: migrations applied (${ctx.store.dialect})\n`);
+    return;
+  }
+  if (command === 'trigger') {
+    const ctx = await createContext(config, createLogger({ ...config, logLevel: 'warn' }));
+    try {
+      const [type] = parsed.positionals;
+      if (!type || !parsed.flags.platform || !parsed.flags.account) fail('usage: connectd trigger TYPE --platform ca_… --account acct_…');
+      process.stdout.write(`connectd: ${await trigger(ctx, type, parsed.flags.platform, parsed.flags.account)}\n`);
+    } catch (err) {
+      if (err instanceof TriggerError) fail(err.message, 1);
+      throw err;
+    } finally {
+      await ctx.store.close();
+    }
     return;
   }
   if (command !== 'serve' && command !== undefined) fail(`unknown command '${command}' (try --help)`);

@@ -1,0 +1,45 @@
+// `connectd trigger`: real account.application.* events for a platform developer's local loop,
+// through the same code paths as the API (the running server's worker delivers them).
+import { patterns } from './domain/ids.ts';
+import type { Context } from './context.ts';
+import { authorizationCodeGrant } from './oauth/grants/authorization-code.ts';
+import { issueCode } from './oauth/interaction.ts';
+import { revokeConnection } from './oauth/revoke-connection.ts';
+import { findAccount } from './store/accounts.ts';
+import { findActiveConnection } from './store/connections.ts';
+import { findPlatformByClientId } from './store/platforms.ts';
+import { emitApplicationEvent } from './webhooks/events.ts';
+
+export class TriggerError extends Error {}
+
+export const TRIGGER_TYPES = ['account.application.authorized', 'account.application.deauthorized'] as const;
+
+export async function trigger(ctx: Context, type: string, clientId: string, accountId: string): Promise<string> {
+  if (!(TRIGGER_TYPES as readonly string[]).includes(type)) throw new TriggerError(`unknown event type '${type}' (use ${TRIGGER_TYPES.join(' or ')})`);
+  if (!patterns.clientId.test(clientId)) throw new TriggerError('--platform must be a client_id (ca_…)');
+  if (!patterns.account.test(accountId)) throw new TriggerError('--account must be an account id (acct_…)');
+  const platform = await findPlatformByClientId(ctx.store.db, clientId);
+  if (!platform) throw new TriggerError(`no platform has the client_id ${clientId}`);
+  if (!(await findAccount(ctx.store.db, accountId))) throw new TriggerError(`no account ${accountId}`);
+  const livemode = clientId === platform.client_id_live;
+  const origin = { requestId: null, idempotencyKey: null };
+  const connection = await findActiveConnection(ctx.store.db, platform.account_id, accountId);
+
+  if (type === 'account.application.deauthorized') {
+    if (!connection) throw new TriggerError(`${accountId} is not connected to ${clientId}`);
+    await ctx.store.transaction((trx) => revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode, origin }));
+    return `${accountId} disconnected from ${platform.name}; account.application.deauthorized queued`;
+  }
+  if (connection) {
+    await ctx.store.transaction((trx) => emitApplicationEvent(trx, ctx, { type: 'account.application.authorized', platform, accountId, livemode, origin }));
+    return `${accountId} is already connected; account.application.authorized queued`;
+  }
+  // Not connected: authorize and exchange a code, exactly as a browser and a platform would.
+  const redirectUri = platform.redirect_uris.find((u) => !livemode || u.startsWith('https://')) ?? platform.redirect_uris[0] ?? 'https://localhost/';
+  const { code } = await issueCode(ctx.store.db, ctx, {
+    platformId: platform.account_id, clientId, mode: livemode ? 'live' : 'test', scope: 'read_write', redirectUri,
+    state: null, landing: 'login', alwaysPrompt: false, prefill: {}, codeChallenge: null,
+  }, accountId);
+  await authorizationCodeGrant(ctx, { accountId: platform.account_id, mode: livemode ? 'live' : 'test', keyHash: '', scheme: null, platform }, { code }, origin);
+  return `${accountId} connected to ${platform.name}; account.application.authorized queued`;
+}
