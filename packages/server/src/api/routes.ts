@@ -3,12 +3,16 @@ import { testHelperAuthorize } from '../oauth/test-helper.ts';
 import { accountRoutes } from './resources/accounts.ts';
 import { chargeRoutes } from './resources/charges.ts';
 import { customerRoutes } from './resources/customers.ts';
+import { eventRoutes } from './resources/events.ts';
+import { webhookEndpointRoutes } from './resources/webhook-endpoints.ts';
 import type { ApiRoute } from './route-table.ts';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   ...accountRoutes,
   ...customerRoutes,
   ...chargeRoutes,
+  ...eventRoutes,
+  ...webhookEndpointRoutes,
   {
     method: 'POST',
     path: '/v1/test_helpers/oauth/authorize',

@@ -1,0 +1,69 @@
+// GET /v1/events and /v1/events/:id: the platform's own events (own key only), newest first.
+import { z } from 'zod';
+import { ApiError } from '../../domain/errors.ts';
+import type { Db, EventsTable } from '../../store/schema.ts';
+import { eventObject } from '../../webhooks/events.ts';
+import { listObject } from '../list.ts';
+import { expand, id, integer, listParams, parseParams } from '../params.ts';
+import type { ApiRoute } from '../route-table.ts';
+import { noSuch } from './customers.ts';
+
+const created = z.union([integer(), z.object({ gt: integer(), gte: integer(), lt: integer(), lte: integer() }).partial().strict()]).optional();
+
+async function page(db: Db, platformId: string, livemode: boolean, p: { limit?: number | undefined; starting_after?: string | undefined; ending_before?: string | undefined; type?: string | undefined; created?: number | { gt?: number; gte?: number; lt?: number; lte?: number } | undefined }) {
+  let q = db.selectFrom('events').selectAll().where('platform_id', '=', platformId).where('livemode', '=', livemode ? 1 : 0);
+  if (p.type !== undefined) {
+    // `type` may end in `.*` to match a family, as Stripe allows.
+    q = p.type.endsWith('.*') ? q.where('type', 'like', `${p.type.slice(0, -1)}%`) : q.where('type', '=', p.type);
+  }
+  const c = p.created;
+  if (typeof c === 'number') q = q.where('created', '=', c);
+  else if (c) {
+    if (c.gt !== undefined) q = q.where('created', '>', c.gt);
+    if (c.gte !== undefined) q = q.where('created', '>=', c.gte);
+    if (c.lt !== undefined) q = q.where('created', '<', c.lt);
+    if (c.lte !== undefined) q = q.where('created', '<=', c.lte);
+  }
+  if (p.starting_after !== undefined && p.ending_before !== undefined) {
+    throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.');
+  }
+  const cursorId = p.starting_after ?? p.ending_before;
+  if (cursorId !== undefined) {
+    const cursor = await db.selectFrom('events').select('seq').where('id', '=', cursorId).where('platform_id', '=', platformId).executeTakeFirst();
+    if (!cursor) throw noSuch('event', cursorId, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
+    q = p.starting_after !== undefined ? q.where('seq', '<', cursor.seq) : q.where('seq', '>', cursor.seq);
+  }
+  const limit = p.limit ?? 10;
+  const rows: EventsTable[] = await q.orderBy('seq', p.ending_before !== undefined ? 'asc' : 'desc').limit(limit + 1).execute();
+  const data = rows.slice(0, limit);
+  if (p.ending_before !== undefined) data.reverse();
+  return listObject('/v1/events', data.map((r) => eventObject(r)), rows.length > limit);
+}
+
+export const eventRoutes: ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/v1/events',
+    access: 'read',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      const p = parseParams({ ...listParams, type: z.string().max(200).optional(), created, types: z.array(z.string()).optional(), delivery_success: z.enum(['true', 'false']).optional() }, req.params);
+      return page(ctx.store.db, req.caller.accountId, req.caller.mode === 'live', p);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/events/:id',
+    access: 'read',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      parseParams({ expand }, req.params);
+      const eventId = id('evt_').safeParse(req.path.id);
+      const row = eventId.success
+        ? await ctx.store.db.selectFrom('events').selectAll().where('id', '=', eventId.data).where('platform_id', '=', req.caller.accountId).where('livemode', '=', req.caller.mode === 'live' ? 1 : 0).executeTakeFirst()
+        : undefined;
+      if (!row) throw noSuch('event', req.path.id ?? '');
+      return eventObject(row);
+    },
+  },
+];

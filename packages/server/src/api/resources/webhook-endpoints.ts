@@ -1,0 +1,157 @@
+// /v1/webhook_endpoints (Stripe API reference "Webhook Endpoints"): the secret is returned once,
+// at creation; `connect: true` endpoints receive the events of connected accounts.
+import { z } from 'zod';
+import { ApiError } from '../../domain/errors.ts';
+import { newWebhookSecret } from '../../domain/ids.ts';
+import type { Context } from '../../context.ts';
+import type { WebhookEndpointsTable } from '../../store/schema.ts';
+import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../../store/webhook-endpoints.ts';
+import { listObject } from '../list.ts';
+import { expand, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
+import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
+import type { ApiRoute } from '../route-table.ts';
+import { noSuch } from './customers.ts';
+
+export const KNOWN_EVENTS = ['*', 'account.application.authorized', 'account.application.deauthorized'];
+
+const url = z.string().max(2048).refine((u) => {
+  try {
+    const p = new URL(u);
+    return (p.protocol === 'https:' || p.protocol === 'http:') && !p.username && !p.password;
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL');
+const events = z.array(z.string().max(100)).min(1).max(50);
+
+export function endpointObject(e: WebhookEndpointsTable, secret?: string) {
+  return {
+    id: e.id,
+    object: 'webhook_endpoint',
+    api_version: null,
+    application: null,
+    created: e.created,
+    description: e.description,
+    enabled_events: JSON.parse(e.enabled_events) as string[],
+    livemode: e.livemode === 1,
+    metadata: {},
+    ...(secret ? { secret } : {}),
+    status: e.status,
+    url: e.url,
+    connect: e.connect === 1,
+  };
+}
+
+function checkEvents(list: string[] | undefined): void {
+  const unknown = list?.find((t) => !KNOWN_EVENTS.includes(t));
+  if (unknown) throw new ApiError(400, 'invalid_request_error', `Invalid enabled_events: '${unknown.slice(0, 100)}' is not an event connectd sends.`, 'parameter_invalid_string', 'enabled_events');
+}
+
+function checkUrl(u: string, livemode: boolean): void {
+  // Stripe requires https for live endpoints; test endpoints may be http (local development).
+  if (livemode && !u.startsWith('https://')) throw new ApiError(400, 'invalid_request_error', 'Live-mode webhook endpoints must use https.', 'url_invalid', 'url');
+}
+
+async function load(ctx: Context, accountId: string, livemode: boolean, endpointId: string) {
+  const e = await findEndpoint(ctx.store.db, accountId, endpointId);
+  if (!e || (e.livemode === 1) !== livemode) throw noSuch('webhook endpoint', endpointId);
+  return e;
+}
+
+export const webhookEndpointRoutes: ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/v1/webhook_endpoints',
+    access: 'write',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      const p = parseParams({ url, enabled_events: events, connect: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), api_version: z.string().optional(), expand }, req.params);
+      mergeMetadata({}, p.metadata);
+      checkEvents(p.enabled_events);
+      const livemode = req.caller.mode === 'live';
+      checkUrl(p.url, livemode);
+      const secret = newWebhookSecret();
+      const row = await insertEndpoint(ctx.store.db, ctx.sealKey, {
+        accountId: req.caller.accountId, url: p.url, secret, livemode, connect: p.connect === 'true', enabledEvents: p.enabled_events,
+        description: p.description ?? null, now: ctx.clock.now(),
+      });
+      return endpointObject(row, secret);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhook_endpoints/:id',
+    access: 'read',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      parseParams({ expand }, req.params);
+      return endpointObject(await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? ''));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhook_endpoints/:id',
+    access: 'write',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      const p = parseParams({ url: url.optional(), enabled_events: events.optional(), disabled: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), expand }, req.params);
+      const livemode = req.caller.mode === 'live';
+      const e = await load(ctx, req.caller.accountId, livemode, req.path.id ?? '');
+      checkEvents(p.enabled_events);
+      if (p.url) checkUrl(p.url, livemode);
+      await updateEndpoint(ctx.store.db, e.id, {
+        ...(p.url ? { url: p.url } : {}),
+        ...(p.enabled_events ? { enabled_events: JSON.stringify(p.enabled_events) } : {}),
+        ...(p.disabled ? { status: p.disabled === 'true' ? 'disabled' : 'enabled' } : {}),
+        ...(p.description !== undefined ? { description: p.description || null } : {}),
+      });
+      return endpointObject(await load(ctx, req.caller.accountId, livemode, e.id));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/webhook_endpoints/:id',
+    access: 'write',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      parseParams({}, req.params);
+      const e = await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? '');
+      await updateEndpoint(ctx.store.db, e.id, { status: 'deleted' });
+      return { id: e.id, object: 'webhook_endpoint', deleted: true };
+    },
+  },
+  {
+    // Extension (not in Stripe's API): roll the secret; the old one signs too until expires_in.
+    method: 'POST',
+    path: '/v1/webhook_endpoints/:id/roll_secret',
+    access: 'write',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      const p = parseParams({ expires_in: integer({ min: 0, max: 7 * 24 * 3600 }).optional() }, req.params);
+      const e = await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? '');
+      const secret = await rollEndpointSecret(ctx, req.caller.accountId, e.id, p.expires_in ?? DEFAULT_OVERLAP);
+      if (!secret) throw noSuch('webhook endpoint', e.id);
+      return endpointObject(await load(ctx, req.caller.accountId, req.caller.mode === 'live', e.id), secret);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhook_endpoints',
+    access: 'read',
+    ownKeyOnly: true,
+    handler: async (ctx, req) => {
+      const p = parseParams(listParams, req.params);
+      const livemode = req.caller.mode === 'live';
+      let all = (await listEndpoints(ctx.store.db, req.caller.accountId)).filter((e) => (e.livemode === 1) === livemode);
+      const cursor = p.starting_after ?? p.ending_before;
+      if (cursor !== undefined) {
+        const at = all.findIndex((e) => e.id === cursor);
+        if (at < 0) throw noSuch('webhook endpoint', cursor, 'starting_after');
+        all = p.starting_after !== undefined ? all.slice(at + 1) : all.slice(0, at);
+      }
+      const limit = p.limit ?? 10;
+      const pageRows = p.ending_before !== undefined ? all.slice(Math.max(0, all.length - limit)) : all.slice(0, limit);
+      return listObject('/v1/webhook_endpoints', pageRows.map((e) => endpointObject(e)), all.length > pageRows.length);
+    },
+  },
+];
