@@ -29,6 +29,7 @@ ${o.brandCss ? html`<link rel="stylesheet" href="${o.brandCss}">` : ''}
     ${o.account
       ? html`<a href="/dashboard">Dashboard</a>
     <a href="/dashboard/platform">Platform settings</a>
+    <a href="/dashboard/webhooks">Webhooks</a>
     <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf ?? ''}"><button class="link" type="submit">Sign out</button></form>`
       : html`<a href="/login">Sign in</a>`}
   </nav>

@@ -43,5 +43,6 @@ details summary { cursor: pointer; color: var(--brand); }
 .muted { color: var(--muted); }
 .tight { margin: 0; }
 form.inline { display: inline; margin-left: .5rem; }
+pre.mono { white-space: pre-wrap; background: var(--bg); border: 1px solid var(--line); padding: 1rem; border-radius: 8px; }
 .divider { border: 0; border-top: 1px solid var(--line); margin: 1.25rem 0; }
 `;

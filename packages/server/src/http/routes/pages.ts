@@ -25,6 +25,12 @@ import { loginForm, registerForm } from '../../web/pages/auth-forms.ts';
 import { consentPage, defaultRedirectPage, signInToConnectPage, type ConsentView } from '../../web/pages/consent.ts';
 import { dashboardPage, type ActivityCharge, type ActivityCustomer } from '../../web/pages/dashboard.ts';
 import { listResources } from '../../store/resources.ts';
+import { listDeliveriesOfEndpoint, resend } from '../../store/deliveries.ts';
+import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../../store/webhook-endpoints.ts';
+import { eventObject } from '../../webhooks/events.ts';
+import { rollEndpointSecret } from '../../webhooks/roll-secret.ts';
+import { eventPage, webhooksPage } from '../../web/pages/webhooks.ts';
+import { newWebhookSecret } from '../../domain/ids.ts';
 import { platformPage } from '../../web/pages/platform.ts';
 import { html } from '../../web/html.ts';
 import { layout } from '../../web/layout.ts';
@@ -39,6 +45,7 @@ const FLASHES: Record<string, { kind: 'success' | 'error'; message: string }> = 
   disconnected: { kind: 'success', message: 'The platform was disconnected. Its access to your account has been revoked.' },
   enabled: { kind: 'success', message: 'Connect is enabled. Add a redirect URI to start connecting accounts.' },
   saved: { kind: 'success', message: 'Saved.' },
+  resent: { kind: 'success', message: 'Queued for delivery again.' },
 };
 
 export function pageRoutes(app: FastifyInstance, ctx: Context): void {
@@ -398,6 +405,75 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
       }
       return reply.code(303).header('Location', `/dashboard/platform?done=${done}`).send();
     });
+
+  // ---- Webhooks -------------------------------------------------------------------------------
+
+  async function renderWebhooks(reply: FastifyReply, who: NonNullable<Awaited<ReturnType<typeof signedIn>>>, extra: { flash?: PlatformFlash; revealedSecret?: string | null } = {}, status = 200) {
+    const endpoints = await listEndpoints(ctx.store.db, who.account.id);
+    const withLog = [];
+    for (const endpoint of endpoints) withLog.push({ endpoint, deliveries: await listDeliveriesOfEndpoint(ctx.store.db, endpoint.id) });
+    return sendHtml(reply, webhooksPage({ account: who.account, endpoints: withLog, csrf: who.session.csrf, now: ctx.clock.now(), ...extra }), status);
+  }
+
+  app.get('/dashboard/webhooks', async (req, reply) => {
+    const who = await signedIn(req, reply);
+    if (!who) return reply;
+    return renderWebhooks(reply, who, { flash: FLASHES[String(asParams(req.query).done ?? '')] ?? null });
+  });
+
+  app.post('/dashboard/webhooks', async (req, reply) => {
+    await formSession(req);
+    const who = await signedIn(req, reply);
+    if (!who) return reply;
+    const body = asParams(req.body);
+    const livemode = body.mode === 'live';
+    const url = typeof body.url === 'string' ? body.url.trim() : '';
+    const okUrl = /^https:\/\/[^\s<>"']+$/.test(url) || (!livemode && /^http:\/\/[^\s<>"']+$/.test(url));
+    if (!okUrl || url.length > 2048) {
+      return renderWebhooks(reply, who, { flash: { kind: 'error', message: livemode ? 'Live endpoints need an https URL.' : 'Enter an http or https URL.' } }, 400);
+    }
+    const secret = newWebhookSecret();
+    await insertEndpoint(ctx.store.db, ctx.sealKey, { accountId: who.account.id, url, secret, livemode, connect: true, enabledEvents: ['*'], now: ctx.clock.now() });
+    return renderWebhooks(reply, who, { flash: { kind: 'success', message: 'Endpoint added.' }, revealedSecret: secret });
+  });
+
+  app.post<{ Params: { id: string; action: string } }>('/dashboard/webhooks/:id/:action', async (req, reply) => {
+    await formSession(req);
+    const who = await signedIn(req, reply);
+    if (!who) return reply;
+    const endpoint = await findEndpoint(ctx.store.db, who.account.id, req.params.id);
+    if (!endpoint) throw new PageError(404, 'Not found', 'There is no such endpoint on your account.');
+    if (req.params.action === 'roll') {
+      const secret = await rollEndpointSecret(ctx, who.account.id, endpoint.id);
+      return renderWebhooks(reply, who, { flash: { kind: 'success', message: 'Secret rolled. The previous one keeps signing for 24 hours.' }, revealedSecret: secret });
+    }
+    if (req.params.action !== 'disable' && req.params.action !== 'enable') throw new PageError(404, 'Not found', 'Unknown action.');
+    await updateEndpoint(ctx.store.db, endpoint.id, { status: req.params.action === 'disable' ? 'disabled' : 'enabled' });
+    return reply.code(303).header('Location', '/dashboard/webhooks?done=saved').send();
+  });
+
+  app.post<{ Params: { id: string } }>('/dashboard/webhooks/deliveries/:id/resend', async (req, reply) => {
+    await formSession(req);
+    const who = await signedIn(req, reply);
+    if (!who) return reply;
+    const owned = await ctx.store.db
+      .selectFrom('deliveries')
+      .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'deliveries.endpoint_id')
+      .select('deliveries.id')
+      .where('deliveries.id', '=', req.params.id)
+      .where('webhook_endpoints.account_id', '=', who.account.id)
+      .executeTakeFirst();
+    if (!owned || !(await resend(ctx.store.db, owned.id, ctx.clock.now()))) throw new PageError(404, 'Not found', 'There is no such delivery on your account.');
+    return reply.code(303).header('Location', '/dashboard/webhooks?done=resent').send();
+  });
+
+  app.get<{ Params: { id: string } }>('/dashboard/events/:id', async (req, reply) => {
+    const who = await signedIn(req, reply);
+    if (!who) return reply;
+    const event = await ctx.store.db.selectFrom('events').selectAll().where('id', '=', req.params.id).where('platform_id', '=', who.account.id).executeTakeFirst();
+    if (!event) throw new PageError(404, 'Not found', 'There is no such event on your account.');
+    return sendHtml(reply, eventPage(who.account, who.session.csrf, event, eventObject(event)));
+  });
 
   platformAction('/dashboard/platform/enable', (id) => enableConnect(ctx, id), 'enabled');
   platformAction('/dashboard/platform/settings', (id, b) => updateBranding(ctx, id, { name: b.name, icon_url: b.icon_url, brand_color: b.brand_color }), 'saved');
