@@ -28,6 +28,48 @@ describe('docs/examples', () => {
     assert.match(summary.charge, /^ch_/);
   });
 
+  it('webhook-receiver.mjs verifies a real delivery and refuses a forged one', async () => {
+    const { spawn } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    // The receiver needs the secret, which the platform learns once, when it creates the endpoint.
+    const created = await fetch(`${server.url}/v1/webhook_endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ url: `http://127.0.0.1:${port}/webhooks`, connect: 'true', 'enabled_events[]': '*' }),
+    });
+    const endpoint = (await created.json()) as { id: string; secret: string };
+    {
+      const real = spawn(process.execPath, [example('webhook-receiver.mjs')], { env: { ...env, PORT: String(port), WEBHOOK_SECRET: endpoint.secret } });
+      let realOut = '';
+      real.stdout.on('data', (d: Buffer) => (realOut += d.toString()));
+      try {
+        for (let i = 0; i < 100 && !realOut.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+        const forged = await fetch(`http://127.0.0.1:${port}/webhooks`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=00' } });
+        assert.equal(forged.status, 400);
+        const { code } = await (await fetch(`${server.url}/v1/test_helpers/oauth/authorize`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ client_id: A.clientIdTest }),
+        })).json() as { code: string };
+        await fetch(`${server.url}/oauth/token`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code }),
+        });
+        for (let i = 0; i < 100 && !realOut.includes('connected acct_'); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.match(realOut, /connected acct_/);
+      } finally {
+        real.kill();
+      }
+    }
+  });
+
   it('connected_account.py (python3-stripe)', async () => {
     const { stdout } = await run('/usr/bin/python3', ['-I', example('connected_account.py')], { env: { PATH: '/usr/bin:/bin', ...env, PYTHONPATH: '' } });
     const out = JSON.parse(stdout.trim()) as { account: string; customer: string; count: number; declined: string };
