@@ -13,7 +13,9 @@ export function listQuery(p: { limit?: number | undefined; starting_after?: stri
   return { limit: p.limit ?? 10, startingAfter: p.starting_after, endingBefore: p.ending_before };
 }
 
-export function missingCursor(type: string, id: string): ApiError {
-  const param = 'starting_after';
+/** The cursor named in `q` does not exist: 404 naming the parameter that carried it. */
+export function missingCursor(type: string, q: ListQuery): ApiError {
+  const param = q.startingAfter !== undefined ? 'starting_after' : 'ending_before';
+  const id = q.startingAfter ?? q.endingBefore ?? '';
   return new ApiError(404, 'invalid_request_error', `No such ${type}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, 'resource_missing', param);
 }

@@ -35,7 +35,28 @@ export const listParams = {
   expand,
 };
 
+/**
+ * The first key qs left brackets in: an unbalanced name (`metadata[a=1` becomes the key `[a`) or
+ * nesting deeper than the parser's depth (the rest is kept as one key `[f][g]`). Such names are
+ * refused, never stored as garbled keys.
+ */
+function malformedName(value: unknown, path: string): string | null {
+  if (!value || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const name = path ? `${path}[${k}]` : k;
+    if (/[[\]]/.test(k)) return name;
+    const inner = malformedName(v, name);
+    if (inner !== null) return inner;
+  }
+  return null;
+}
+
 export function parseParams<S extends z.ZodRawShape>(shape: S, params: Record<string, unknown>): z.infer<z.ZodObject<S>> {
+  const bad = malformedName(params, '');
+  if (bad !== null) {
+    const shown = bad.replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+    throw invalid(shown, `Invalid parameter name: ${shown}. Nested parameters use brackets, e.g. metadata[key]=value.`);
+  }
   // qs turns `expand[]=a` and `expand[0]=a` into arrays; a bare `expand=a` into a string.
   const input = typeof params.expand === 'string' ? { ...params, expand: [params.expand] } : params;
   const result = z.object(shape).strict().safeParse(input);

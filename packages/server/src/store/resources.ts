@@ -41,16 +41,22 @@ export async function insertResource<T extends { id: string; created: number }>(
 }
 
 /** A resource visible to this account in this mode; another account's id is simply not found. */
-export async function findResource<T>(db: Db, scope: Scope, type: ResourceType, id: string): Promise<ResourceRow<T> | undefined> {
-  const row = await db
+export async function findResource<T>(
+  db: Db,
+  scope: Scope,
+  type: ResourceType,
+  id: string,
+  opts: { includeDeleted?: boolean } = {},
+): Promise<ResourceRow<T> | undefined> {
+  let query = db
     .selectFrom('resources')
     .selectAll()
     .where('id', '=', id)
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', scope.livemode ? 1 : 0)
-    .where('type', '=', type)
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
+    .where('type', '=', type);
+  if (!opts.includeDeleted) query = query.where('deleted', '=', 0);
+  const row = await query.executeTakeFirst();
   return row && { row, object: JSON.parse(row.data) as T };
 }
 
@@ -88,7 +94,8 @@ export async function listResources<T>(db: Db, scope: Scope, type: ResourceType,
     .where('type', '=', type)
     .where('deleted', '=', 0);
   const f = q.filter ?? {};
-  if (f.email !== undefined) query = query.where('email', '=', f.email.toLowerCase());
+  // Exact match: Stripe's customer email filter is case-sensitive.
+  if (f.email !== undefined) query = query.where('email', '=', f.email);
   if (f.customer !== undefined) query = query.where('customer', '=', f.customer);
   if (f.charge !== undefined) query = query.where('charge', '=', f.charge);
   if (f.createdGte !== undefined) query = query.where('created', '>=', f.createdGte);

@@ -47,7 +47,10 @@ export const accountRoutes: ApiRoute[] = [
         throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.');
       }
       // Newest connection first; a platform's connected accounts are few enough to page in memory.
-      const connections = (await listConnectionsOfPlatform(ctx.store.db, req.caller.accountId)).filter((c) => connectionCovers(c, req.caller.mode));
+      // `created` has one-second resolution: ties are broken by id so that pages stay consistent.
+      const connections = (await listConnectionsOfPlatform(ctx.store.db, req.caller.accountId))
+        .filter((c) => connectionCovers(c, req.caller.mode))
+        .sort((x, y) => y.created - x.created || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
       let ids = connections.map((c) => c.account_id);
       const cursor = p.starting_after ?? p.ending_before;
       if (cursor !== undefined) {

@@ -155,11 +155,12 @@ export const chargeRoutes: ApiRoute[] = [
     access: 'read',
     handler: async (ctx, req) => {
       const p = parseParams({ ...listParams, customer: id('cus_').optional() }, req.params);
+      const q = listQuery(p);
       const result = await listResources<Charge>(ctx.store.db, scopeOf(req), 'charge', {
-        ...listQuery(p),
+        ...q,
         filter: p.customer !== undefined ? { customer: p.customer } : {},
       });
-      if ('missingCursor' in result) throw missingCursor('charge', result.missingCursor);
+      if ('missingCursor' in result) throw missingCursor('charge', q);
       return listObject('/v1/charges', result.data, result.hasMore);
     },
   },
@@ -231,11 +232,12 @@ export const chargeRoutes: ApiRoute[] = [
     access: 'read',
     handler: async (ctx, req) => {
       const p = parseParams({ ...listParams, charge: id('ch_').optional() }, req.params);
+      const q = listQuery(p);
       const result = await listResources<Refund>(ctx.store.db, scopeOf(req), 'refund', {
-        ...listQuery(p),
+        ...q,
         filter: p.charge !== undefined ? { charge: p.charge } : {},
       });
-      if ('missingCursor' in result) throw missingCursor('refund', result.missingCursor);
+      if ('missingCursor' in result) throw missingCursor('refund', q);
       return listObject('/v1/refunds', result.data, result.hasMore);
     },
   },

@@ -82,7 +82,8 @@ export const customerRoutes: ApiRoute[] = [
         default_source: p.source !== undefined ? attachSource(p.source) : null,
         delinquent: false,
         description: orNull(p.description),
-        email: orNull(p.email)?.toLowerCase() ?? null,
+        // Stored as given: Stripe keeps the case, and its email filter is case-sensitive.
+        email: orNull(p.email),
         invoice_prefix: randomBase62(8).toUpperCase(),
         livemode: req.caller.mode === 'live',
         metadata: mergeMetadata({}, p.metadata),
@@ -101,7 +102,11 @@ export const customerRoutes: ApiRoute[] = [
     access: 'read',
     handler: async (ctx, req) => {
       parseParams({ expand }, req.params);
-      return loadCustomer(ctx, scopeOf(req), req.path.id ?? '');
+      const id = req.path.id ?? '';
+      // A deleted customer is still retrievable, as Stripe's DeletedCustomer (id, object, deleted).
+      const found = await findResource<Customer>(ctx.store.db, scopeOf(req), 'customer', id, { includeDeleted: true });
+      if (!found) throw noSuch('customer', id);
+      return found.row.deleted ? { id: found.object.id, object: 'customer', deleted: true } : found.object;
     },
   },
   {
@@ -116,7 +121,7 @@ export const customerRoutes: ApiRoute[] = [
         const c = found.object;
         const next: Customer = {
           ...c,
-          ...(p.email !== undefined ? { email: orNull(p.email)?.toLowerCase() ?? null } : {}),
+          ...(p.email !== undefined ? { email: orNull(p.email) } : {}),
           ...(p.name !== undefined ? { name: orNull(p.name) } : {}),
           ...(p.description !== undefined ? { description: orNull(p.description) } : {}),
           ...(p.phone !== undefined ? { phone: orNull(p.phone) } : {}),
@@ -146,11 +151,12 @@ export const customerRoutes: ApiRoute[] = [
     access: 'read',
     handler: async (ctx, req) => {
       const p = parseParams({ ...listParams, email: z.string().max(512).optional() }, req.params);
+      const q = listQuery(p);
       const result = await listResources<Customer>(ctx.store.db, scopeOf(req), 'customer', {
-        ...listQuery(p),
+        ...q,
         filter: p.email !== undefined ? { email: p.email } : {},
       });
-      if ('missingCursor' in result) throw missingCursor('customer', result.missingCursor);
+      if ('missingCursor' in result) throw missingCursor('customer', q);
       return listObject('/v1/customers', result.data, result.hasMore);
     },
   },

@@ -51,6 +51,17 @@ async function idempotent(
   }
 }
 
+/** The first parameter whose name or value holds a NUL character (PostgreSQL text cannot hold one). */
+function nulParam(value: unknown, name: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? name : null;
+  if (!value || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const inner = k.includes('\u0000') ? (name ? `${name}[${k}]` : k) : nulParam(v, name ? `${name}[${k}]` : k);
+    if (inner !== null) return inner.replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+  }
+  return null;
+}
+
 function handlerFor(ctx: Context, route: ApiRoute) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const path = (req.params ?? {}) as Record<string, string>;
@@ -64,6 +75,8 @@ function handlerFor(ctx: Context, route: ApiRoute) {
     }
     enforceScope(caller, route.access);
     const params = route.method === 'POST' ? asParams(req.body) : asParams(req.query);
+    const nul = nulParam(path, '') ?? nulParam(params, '');
+    if (nul !== null) throw new ApiError(400, 'invalid_request_error', `Invalid ${nul}: NUL characters are not allowed.`, 'parameter_invalid_string', nul);
     const idem = readIdempotencyKey(req.headers['idempotency-key']);
     if ('error' in idem) throw new ApiError(400, 'invalid_request_error', idem.error);
     const run = () => route.handler(ctx, { caller, params, path, requestId: req.id, idempotencyKey: idem.key });

@@ -1,0 +1,334 @@
+// Bad inputs on /v1 (issue 3, "Tests that must exist"; contract Part B §5.3–5.7): wrong content
+// types, malformed brackets, oversized bodies and headers, unknown, missing and malformed parameters,
+// list bounds and cursors, malformed Stripe-Account headers and bad keys. Never a 5xx; always Stripe's
+// `{error:{type,message,...}}` envelope and a Request-Id; nothing is created by a refused request.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { A, B } from '../support/fixtures.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { apiError, call, connectNew, masked, ok, rawRequest, REQUEST_ID, type Connected, type RawResponse } from './support.ts';
+
+/** POST with a raw body and content type. */
+async function postRaw(base: string, path: string, body: string, contentType: string | null, headers: Record<string, string>): Promise<RawResponse> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { ...(contentType === null ? {} : { 'content-type': contentType }), ...headers },
+    body,
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* asserted by apiError */
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+for (const db of DB_KINDS) {
+  describe(`bad inputs on /v1 (${db})`, () => {
+    let server: TestServer;
+    let acct: Connected;
+    let auth: { authorization: string; 'stripe-account': string };
+    let as: { key: string; account: string };
+
+    /** Every object of the account, to check that a refused request created nothing. */
+    async function state(): Promise<string> {
+      const parts = await Promise.all(
+        ['/v1/customers', '/v1/charges', '/v1/refunds'].map(async (p) => (ok(await call(server.url, 'GET', p, { ...as, params: { limit: '100' } })).data as unknown[])),
+      );
+      return JSON.stringify(parts);
+    }
+
+    before(async () => {
+      server = await startTestServer({ db });
+      acct = await connectNew(server.url, A);
+      auth = { authorization: `Bearer ${A.testSecret}`, 'stripe-account': acct.accountId };
+      as = { key: A.testSecret, account: acct.accountId };
+    });
+    after(() => server.close());
+
+    it('wrong content types are 400; a UTF-8 form body is accepted', async () => {
+      const before = await state();
+      const cases: Array<[string, string | null]> = [
+        ['{"email":"json@example.com"}', 'application/json'],
+        ['email=text@example.com', 'text/plain'],
+        ['--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['email=latin@example.com', 'application/x-www-form-urlencoded; charset=iso-8859-1'],
+        ['<email>xml@example.com</email>', 'application/xml'],
+        ['email=none@example.com', null],
+      ];
+      for (const [body, type] of cases) {
+        const err = apiError(await postRaw(server.url, '/v1/customers', body, type, auth), 400);
+        assert.equal(err.type, 'invalid_request_error', String(type));
+      }
+      assert.equal(await state(), before, 'nothing created');
+      const good = await postRaw(server.url, '/v1/customers', 'email=utf8%40example.com&name=J%C3%BCrgen', 'application/x-www-form-urlencoded; charset=utf-8', auth);
+      assert.equal(ok(good).name, 'Jürgen');
+    });
+
+    it('malformed brackets and deep nesting are 400, never stored as garbled keys', async () => {
+      const before = await state();
+      const bodies = [
+        'metadata[a=1',
+        'metadata[]]=x',
+        'metadata[[a]]=1',
+        'metadata[a][b][c][d][e][f][g]=x',
+        'metadata[a][b]=x',
+        'metadata[]=x',
+        'metadata=notanobject',
+        'email[]=a@example.com',
+        'email[x]=a@example.com',
+        'expand[0][a]=b',
+      ];
+      for (const body of bodies) {
+        const r = await postRaw(server.url, '/v1/customers', body, 'application/x-www-form-urlencoded', auth);
+        const err = apiError(r, 400);
+        assert.equal(err.type, 'invalid_request_error', body);
+        assert.equal(typeof err.param, 'string', `${body}: the error names the parameter`);
+      }
+      const q = apiError(await call(server.url, 'GET', '/v1/customers', { ...as, params: 'email[=x' }), 400);
+      assert.equal(q.type, 'invalid_request_error');
+      assert.equal(await state(), before, 'nothing created');
+      // Well-formed bracket notation is accepted: indexed and empty-bracket arrays, nested metadata.
+      const fine = ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: 'metadata[a]=1&metadata[b%20c]=2&expand[0]=x&expand[]=y' }));
+      assert.deepEqual(fine.metadata, { a: '1', 'b c': '2' });
+    });
+
+    it('an oversized body is 413, an oversized header 431, too many parameters 400', async () => {
+      const before = await state();
+      const big = apiError(await postRaw(server.url, '/v1/customers', `description=${'x'.repeat(1024 * 1024 + 16)}`, 'application/x-www-form-urlencoded', auth), 413);
+      assert.equal(big.type, 'invalid_request_error');
+      const many = Array.from({ length: 1200 }, (_, i) => `metadata[k${i}]=v`).join('&');
+      apiError(await postRaw(server.url, '/v1/customers', many, 'application/x-www-form-urlencoded', auth), 400);
+      const fiftyOne = Array.from({ length: 51 }, (_, i) => `metadata[k${i}]=v`).join('&');
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', fiftyOne, 'application/x-www-form-urlencoded', auth), 400).param, 'metadata');
+      assert.equal(await state(), before, 'nothing created');
+      // Node refuses the header block before any route runs.
+      const header = await rawRequest(server.url, 'GET', '/v1/customers', { ...auth, 'x-padding': 'p'.repeat(64 * 1024) });
+      assert.equal(header.status, 431);
+      assert.match(String(header.headers['request-id'] ?? ''), REQUEST_ID);
+      assert.doesNotThrow(() => JSON.parse(header.text));
+    });
+
+    it('unknown parameters are 400 parameter_unknown naming the parameter', async () => {
+      const before = await state();
+      const cases: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string; params: string; param: string }> = [
+        { method: 'POST', path: '/v1/customers', params: 'email=a@example.com&bogus=1', param: 'bogus' },
+        { method: 'POST', path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&shipping[name]=x', param: 'shipping' },
+        { method: 'POST', path: '/v1/refunds', params: 'charge=ch_x&payment_intent=pi_x', param: 'payment_intent' },
+        { method: 'GET', path: '/v1/customers', params: 'created_after=1', param: 'created_after' },
+        { method: 'GET', path: '/v1/charges', params: 'status=succeeded', param: 'status' },
+        { method: 'GET', path: '/v1/account', params: 'foo=1', param: 'foo' },
+        { method: 'POST', path: '/v1/test_helpers/oauth/authorize', params: `client_id=${A.clientIdTest}&extra=1`, param: 'extra' },
+      ];
+      const customer = String(ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: { email: 'known@example.com' } })).id);
+      const base = await state();
+      cases.push(
+        { method: 'GET', path: `/v1/customers/${customer}`, params: 'foo=1', param: 'foo' },
+        { method: 'POST', path: `/v1/customers/${customer}`, params: 'nickname=x', param: 'nickname' },
+        { method: 'DELETE', path: `/v1/customers/${customer}`, params: 'force=true', param: 'force' },
+      );
+      for (const c of cases) {
+        const own = c.path.startsWith('/v1/test_helpers/');
+        const r = await call(server.url, c.method, c.path, { key: A.testSecret, ...(own ? {} : { account: acct.accountId }), params: c.params });
+        const err = apiError(r, 400);
+        assert.equal(err.code, 'parameter_unknown', `${c.method} ${c.path}`);
+        assert.equal(err.param, c.param);
+        assert.equal(err.message, `Received unknown parameter: ${c.param}`);
+      }
+      const accounts = apiError(await call(server.url, 'GET', '/v1/accounts', { key: A.testSecret, params: 'type=standard' }), 400);
+      assert.equal(accounts.code, 'parameter_unknown');
+      assert.equal(await state(), base, 'nothing created, updated or deleted');
+      assert.notEqual(base, before);
+    });
+
+    it('missing required parameters are 400 parameter_missing', async () => {
+      const cases: Array<{ path: string; params: Record<string, string>; param: string }> = [
+        { path: '/v1/charges', params: { currency: 'usd', source: 'tok_visa' }, param: 'amount' },
+        { path: '/v1/charges', params: { amount: '100', source: 'tok_visa' }, param: 'currency' },
+        { path: '/v1/refunds', params: {}, param: 'charge' },
+      ];
+      for (const c of cases) {
+        const err = apiError(await call(server.url, 'POST', c.path, { ...as, params: c.params }), 400);
+        assert.equal(err.code, 'parameter_missing', c.param);
+        assert.equal(err.param, c.param);
+        assert.equal(err.message, `Missing required param: ${c.param}.`);
+      }
+      const helper = apiError(await call(server.url, 'POST', '/v1/test_helpers/oauth/authorize', { key: A.testSecret, params: {} }), 400);
+      assert.equal(helper.code, 'parameter_missing');
+      assert.equal(helper.param, 'client_id');
+    });
+
+    it('malformed integers are 400 parameter_invalid_integer; other malformed values 400 naming the parameter', async () => {
+      const before = await state();
+      for (const amount of ['abc', '1.5', '12abc', '1e3', '0x10', ' 100', '99999999999999999999']) {
+        const err = apiError(await call(server.url, 'POST', '/v1/charges', { ...as, params: { amount, currency: 'usd', source: 'tok_visa' } }), 400);
+        assert.equal(err.param, 'amount', amount);
+        if (amount !== '99999999999999999999') assert.equal(err.code, 'parameter_invalid_integer', amount);
+      }
+      assert.equal(apiError(await call(server.url, 'GET', '/v1/customers', { ...as, params: { limit: 'ten' } }), 400).code, 'parameter_invalid_integer');
+      const others: Array<{ path: string; params: Record<string, string>; param: string }> = [
+        { path: '/v1/charges', params: { amount: '0', currency: 'usd', source: 'tok_visa' }, param: 'amount' },
+        { path: '/v1/charges', params: { amount: '-5', currency: 'usd', source: 'tok_visa' }, param: 'amount' },
+        { path: '/v1/charges', params: { amount: '100', currency: 'dollars', source: 'tok_visa' }, param: 'currency' },
+        { path: '/v1/charges', params: { amount: '100', currency: 'usd', customer: 'not_a_customer' }, param: 'customer' },
+        { path: '/v1/customers', params: { email: 'not-an-email' }, param: 'email' },
+        { path: '/v1/customers', params: { description: 'd'.repeat(5001) }, param: 'description' },
+        { path: '/v1/customers', params: { [`metadata[${'k'.repeat(41)}]`]: 'v' }, param: 'metadata' },
+        { path: '/v1/customers', params: { 'metadata[k]': 'v'.repeat(501) }, param: 'metadata' },
+        { path: '/v1/refunds', params: { charge: 'ch_x', reason: 'because' }, param: 'reason' },
+      ];
+      for (const c of others) {
+        const err = apiError(await call(server.url, 'POST', c.path, { ...as, params: c.params }), 400);
+        assert.ok(err.param?.startsWith(c.param), `${JSON.stringify(c.params).slice(0, 80)} → ${err.param ?? ''}`);
+      }
+      const token = await call(server.url, 'POST', '/v1/charges', { ...as, params: { amount: '100', currency: 'usd', source: 'tok_nonexistent' } });
+      assert.ok(token.status === 400 || token.status === 404, token.text);
+      const tokenErr = apiError(token, token.status);
+      assert.equal(tokenErr.code, 'resource_missing');
+      assert.equal(tokenErr.param, 'source');
+      assert.equal(await state(), before, 'nothing created');
+    });
+
+    it('list bounds: limit 1–100, one cursor at a time, unknown cursors 404', async () => {
+      for (const limit of ['0', '101', '-1']) {
+        const err = apiError(await call(server.url, 'GET', '/v1/customers', { ...as, params: { limit } }), 400);
+        assert.equal(err.param, 'limit', limit);
+      }
+      for (const limit of ['1', '100']) ok(await call(server.url, 'GET', '/v1/customers', { ...as, params: { limit } }));
+      const c = String(ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: { email: 'cursor@example.com' } })).id);
+      for (const path of ['/v1/customers', '/v1/charges', '/v1/refunds']) {
+        apiError(await call(server.url, 'GET', path, { ...as, params: { starting_after: c, ending_before: c } }), 400);
+      }
+      apiError(await call(server.url, 'GET', '/v1/accounts', { key: A.testSecret, params: { starting_after: acct.accountId, ending_before: acct.accountId } }), 400);
+      const cases: Array<[string, string, string]> = [
+        ['/v1/customers', 'starting_after', 'cus_DoesNotExist'],
+        ['/v1/customers', 'ending_before', 'cus_DoesNotExist'],
+        ['/v1/charges', 'starting_after', 'ch_DoesNotExist'],
+        ['/v1/refunds', 'ending_before', 're_DoesNotExist'],
+      ];
+      for (const [path, param, id] of cases) {
+        const err = apiError(await call(server.url, 'GET', path, { ...as, params: { [param]: id } }), 404);
+        assert.equal(err.code, 'resource_missing');
+        assert.equal(err.param, param, `${path} ${param}`);
+        assert.match(err.message, new RegExp(`^No such \\w+: '${id}'$`));
+      }
+      assert.equal(apiError(await call(server.url, 'GET', '/v1/accounts', { key: A.testSecret, params: { ending_before: 'acct_DoesNotExist' } }), 404).param, 'ending_before');
+    });
+
+    it('a malformed or duplicated Stripe-Account header is 400, never "first one wins"', async () => {
+      const before = await state();
+      for (const value of [`${acct.accountId}, acct_Other0000000001`, 'nope', 'acct_x y', 'acct_', 'ACCT_abc', `${acct.accountId};`]) {
+        const err = apiError(await call(server.url, 'GET', '/v1/customers', { key: A.testSecret, account: value }), 400);
+        assert.equal(err.type, 'invalid_request_error', value);
+        assert.equal(err.param, 'Stripe-Account');
+        apiError(await call(server.url, 'POST', '/v1/customers', { key: A.testSecret, account: value, params: { email: 'dup@example.com' } }), 400);
+      }
+      // Two header lines, the first one valid.
+      const two = await rawRequest(server.url, 'POST', '/v1/customers', {
+        authorization: `Bearer ${A.testSecret}`,
+        'stripe-account': [acct.accountId, 'acct_Other0000000001'],
+        'content-type': 'application/x-www-form-urlencoded',
+      }, 'email=two-lines@example.com');
+      assert.equal(two.status, 400, two.text);
+      assert.match(String(two.headers['request-id'] ?? ''), REQUEST_ID);
+      const empty = await rawRequest(server.url, 'GET', '/v1/customers', { authorization: `Bearer ${A.testSecret}`, 'stripe-account': '' });
+      assert.equal(empty.status, 400, empty.text);
+      // The URL names one account and the header another.
+      const other = await connectNew(server.url, A);
+      assert.equal(apiError(await call(server.url, 'GET', `/v1/accounts/${acct.accountId}`, { key: A.testSecret, account: other.accountId }), 400).param, 'Stripe-Account');
+      // Trailing whitespace is not part of an HTTP field value (RFC 9110 §5.5): 'acct_x ' is 'acct_x'.
+      ok(await call(server.url, 'GET', '/v1/customers', { key: A.testSecret, account: `${acct.accountId} ` }));
+      apiError(await call(server.url, 'GET', '/v1/customers', { key: A.testSecret, account: 'acct_x ' }), 403);
+      assert.equal(await state(), before, 'nothing created');
+      // Stripe-Account is not accepted by B for A's account even when well formed (sanity).
+      apiError(await call(server.url, 'GET', '/v1/customers', { key: B.testSecret, account: acct.accountId }), 403);
+    });
+
+    it('keys: publishable 401, unknown 401 masked to the last four, missing 401, Basic accepted', async () => {
+      const before = await state();
+      for (const pk of [A.testPublishable, A.livePublishable]) {
+        const err = apiError(await call(server.url, 'GET', '/v1/customers', { key: pk }), 401);
+        assert.equal(err.type, 'invalid_request_error');
+        assert.ok(!err.message.includes(pk), 'the publishable key is not echoed');
+        apiError(await call(server.url, 'POST', '/v1/customers', { key: pk, params: { email: 'pk@example.com' } }), 401);
+      }
+      for (const unknown of ['sk_test_unknownKeyValueAbCd9876', 'sk_live_unknownKeyValueAbCd4321', `${A.testSecret.slice(0, -1)}1`]) {
+        const err = apiError(await call(server.url, 'GET', '/v1/customers', { key: unknown, account: acct.accountId }), 401);
+        assert.equal(err.message, `Invalid API Key provided: ${masked(unknown)}`);
+        assert.ok(err.message.endsWith(`${unknown.slice(-4)}`));
+        assert.ok(!err.message.includes(unknown.slice(8, -4)));
+      }
+      const odd = apiError(await call(server.url, 'GET', '/v1/customers', { key: 'sk_test_with!odd$chars' }), 401);
+      assert.ok(!odd.message.includes('odd$chars'));
+      const none = apiError(await call(server.url, 'GET', '/v1/customers', { key: null }), 401);
+      assert.match(none.message, /You did not provide an API key/);
+      for (const header of ['Token sk_test_abc', 'Bearer', 'Bearer ', 'Basic !!!', 'Basic ' + Buffer.from(':').toString('base64')]) {
+        const r = await postRaw(server.url, '/v1/customers', 'email=h@example.com', 'application/x-www-form-urlencoded', { authorization: header });
+        apiError(r, 401);
+      }
+      assert.equal(await state(), before, 'nothing created');
+      const basic = Buffer.from(`${A.testSecret}:`).toString('base64');
+      const viaBasic = await fetch(`${server.url}/v1/account`, { headers: { authorization: `Basic ${basic}`, 'stripe-account': acct.accountId } });
+      assert.equal(viaBasic.status, 200);
+      assert.equal(((await viaBasic.json()) as { id: string }).id, acct.accountId);
+    });
+
+    it('unknown routes and methods are 404 in Stripe’s envelope; an over-long Idempotency-Key is 400', async () => {
+      assert.match(apiError(await call(server.url, 'GET', '/v1/nope', as), 404).message, /^Unrecognized request URL \(GET: \/v1\/nope\)/);
+      apiError(await call(server.url, 'GET', '/v1', as), 404);
+      const put = await fetch(`${server.url}/v1/customers`, { method: 'PUT', headers: auth });
+      assert.ok(put.status === 404 || put.status === 405, String(put.status));
+      assert.match(put.headers.get('request-id') ?? '', REQUEST_ID);
+      const body = (await put.json()) as { error?: { type?: string; message?: string } };
+      assert.equal(body.error?.type, 'invalid_request_error');
+      const long = apiError(await call(server.url, 'POST', '/v1/customers', { ...as, params: { email: 'k@example.com' }, headers: { 'idempotency-key': 'k'.repeat(256) } }), 400);
+      assert.equal(long.type, 'invalid_request_error');
+      ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: { email: 'k@example.com' }, headers: { 'idempotency-key': 'k'.repeat(255) } }));
+    });
+
+    it('a catalogue of odd requests: never a 5xx, always the envelope and a Request-Id', async () => {
+      const odd: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string; params?: string }> = [
+        { method: 'GET', path: '/v1/customers', params: 'email=%zz' },
+        { method: 'GET', path: '/v1/customers', params: 'email=%00' },
+        { method: 'GET', path: '/v1/customers', params: 'starting_after=cus_%00' },
+        { method: 'GET', path: '/v1/charges', params: 'customer=cus_a%00' },
+        { method: 'POST', path: '/v1/customers', params: 'email=a%00@example.com&metadata[k%00]=v' },
+        { method: 'POST', path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_%00' },
+        { method: 'POST', path: '/v1/refunds', params: 'charge=ch_%00' },
+        { method: 'POST', path: '/v1/customers/cus_%00', params: 'description=x' },
+        { method: 'DELETE', path: '/v1/customers/cus_%00' },
+        { method: 'GET', path: '/v1/customers', params: 'limit[]=1' },
+        { method: 'GET', path: '/v1/customers', params: 'starting_after[]=cus_x' },
+        { method: 'GET', path: '/v1/customers', params: 'limit=1&limit=2' },
+        { method: 'GET', path: '/v1/customers', params: 'expand=data.default_source&expand[5][x]=y' },
+        { method: 'GET', path: '/v1/customers', params: `ending_before=${'c'.repeat(5000)}` },
+        { method: 'POST', path: '/v1/customers', params: 'email=%zz' },
+        { method: 'POST', path: '/v1/customers', params: 'email=%E0%A4%A' },
+        { method: 'POST', path: '/v1/customers', params: '&&&==&=' },
+        { method: 'POST', path: '/v1/customers', params: '__proto__[x]=1' },
+        { method: 'POST', path: '/v1/customers', params: 'constructor[prototype][x]=1' },
+        { method: 'POST', path: '/v1/customers', params: 'metadata[__proto__]=1' },
+        { method: 'POST', path: '/v1/charges', params: 'amount[]=100&currency=usd&source=tok_visa' },
+        { method: 'POST', path: '/v1/charges', params: 'amount=100&currency[]=usd&source=tok_visa' },
+        { method: 'POST', path: '/v1/refunds', params: 'charge[]=ch_x' },
+        { method: 'GET', path: '/v1/customers/%00' },
+        { method: 'GET', path: `/v1/customers/${'x'.repeat(3000)}` },
+        { method: 'GET', path: '/v1/customers/cus_x%2F..%2Fcharges' },
+        { method: 'DELETE', path: '/v1/customers/..' },
+        { method: 'GET', path: '/v1/accounts/acct_%F0%9F%92%A9' },
+        { method: 'GET', path: '/v1/charges/ch_%FF' },
+      ];
+      for (const o of odd) {
+        const r = await call(server.url, o.method, o.path, { ...as, ...(o.params !== undefined ? { params: o.params } : {}) });
+        if (r.status === 200) continue;
+        assert.ok(r.status >= 400 && r.status < 500, `${o.method} ${o.path} ${o.params ?? ''} → ${r.status} ${r.text.slice(0, 200)}`);
+        apiError(r, r.status);
+      }
+      // No stray keys reached an object.
+      const customers = ok(await call(server.url, 'GET', '/v1/customers', { ...as, params: { limit: '100' } })).data as Array<{ metadata: Record<string, unknown> }>;
+      for (const c of customers) assert.ok(!Object.keys(c.metadata).some((k) => /[[\]]|__proto__|prototype/.test(k)), JSON.stringify(c.metadata));
+    });
+  });
+}

@@ -1,0 +1,153 @@
+// Helpers shared by the /v1 suites (issue 3): connecting fresh test accounts, raw /v1 requests,
+// stripe-node pointed at a test server, and Stripe's error envelope.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import Stripe from 'stripe';
+import { helperCode } from '../support/flow.ts';
+import { post, type TestServer } from '../support/server.ts';
+
+export interface Platform {
+  testSecret: string;
+  clientIdTest: string;
+}
+
+export interface Connected {
+  accountId: string;
+  accessToken: string;
+  refreshToken: string;
+  scope: string;
+}
+
+/** Creates a fresh test account with the test helper and connects it by exchanging the code. */
+export async function connectNew(base: string, platform: Platform, scope: 'read_write' | 'read_only' = 'read_write'): Promise<Connected> {
+  const { code, stripe_user_id } = await helperCode(base, platform.testSecret, { client_id: platform.clientIdTest, scope });
+  return exchange(base, platform.testSecret, code, stripe_user_id);
+}
+
+export async function exchange(base: string, secret: string, code: string, expectedAccount?: string): Promise<Connected> {
+  const res = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${secret}` });
+  assert.equal(res.status, 200, res.text);
+  const t = res.json as { stripe_user_id: string; access_token: string; refresh_token: string; scope: string };
+  if (expectedAccount !== undefined) assert.equal(t.stripe_user_id, expectedAccount);
+  return { accountId: t.stripe_user_id, accessToken: t.access_token, refreshToken: t.refresh_token, scope: t.scope };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown>;
+  text: string;
+}
+
+export interface CallOptions {
+  /** Secret key or access token; null sends no Authorization header. */
+  key: string | null;
+  account?: string;
+  /** Form body for POST; query string for GET and DELETE. */
+  params?: Record<string, string> | string;
+  headers?: Record<string, string>;
+}
+
+/** One /v1 request over fetch, the way the SDKs encode it. */
+export async function call(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions): Promise<RawResponse> {
+  const encoded = opts.params === undefined ? '' : typeof opts.params === 'string' ? opts.params : new URLSearchParams(opts.params).toString();
+  const headers: Record<string, string> = {};
+  if (opts.key !== null) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.account !== undefined) headers['stripe-account'] = opts.account;
+  let url = `${base}${path}`;
+  let body: string | undefined;
+  if (method === 'POST') {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = encoded;
+  } else if (encoded) {
+    url += `${path.includes('?') ? '&' : '?'}${encoded}`;
+  }
+  const res = await fetch(url, { method, headers: { ...headers, ...opts.headers }, body, redirect: 'manual' });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* not JSON: callers check text */
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** A request with raw header lines (fetch merges duplicates; this sends them as given). */
+export function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export interface WireApiError {
+  type: string;
+  message: string;
+  code?: string;
+  param?: string;
+  decline_code?: string;
+  charge?: string;
+}
+
+export const REQUEST_ID = /^req_[A-Za-z0-9]{14}$/;
+
+/** Asserts Stripe's `{error:{type,message,...}}` envelope, a Request-Id and the status; returns the error. */
+export function apiError(r: { status: number; headers: Headers; json: Record<string, unknown>; text: string }, status: number): WireApiError {
+  assert.equal(r.status, status, r.text);
+  assert.match(r.headers.get('request-id') ?? '', REQUEST_ID);
+  const err = r.json.error;
+  assert.ok(err && typeof err === 'object' && !Array.isArray(err), `no error object in ${r.text}`);
+  const e = err as Record<string, unknown>;
+  assert.equal(typeof e.type, 'string', r.text);
+  assert.equal(typeof e.message, 'string', r.text);
+  assert.ok(['api_error', 'card_error', 'idempotency_error', 'invalid_request_error'].includes(e.type as string), r.text);
+  return e as unknown as WireApiError;
+}
+
+/** Asserts a 200 with a Request-Id; returns the body. */
+export function ok(r: RawResponse): Record<string, unknown> {
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers.get('request-id') ?? '', REQUEST_ID);
+  return r.json;
+}
+
+export function sdk(server: TestServer | string, key: string, extra: Stripe.StripeConfig = {}): Stripe {
+  const url = new URL(typeof server === 'string' ? server : server.url);
+  return new Stripe(key, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false, ...extra });
+}
+
+/** The error message Stripe gives when a key cannot act for an account (contract Part A). */
+export function noAccessMessage(maskedKey: string, account: string): string {
+  return `The provided key '${maskedKey}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`;
+}
+
+export function readOnlyMessage(account: string): string {
+  return `This application does not have the required permissions for this endpoint on account '${account}'. Having the 'read_write' scope would allow this request to continue.`;
+}
+
+/** The key as Stripe masks it: prefix, stars, last four characters. */
+export function maskedShape(key: string): RegExp {
+  const prefix = /^(sk|pk|rk)_(test|live)_/.exec(key)?.[0] ?? '';
+  return new RegExp(`^${prefix}\\*+${key.slice(-4)}$`);
+}
+
+/** Stripe's masking: the prefix, one star per hidden character, the last four characters. */
+export function masked(key: string): string {
+  const prefix = /^(sk|pk|rk)_(test|live)_/.exec(key)?.[0] ?? '';
+  return `${prefix}${'*'.repeat(key.length - prefix.length - 4)}${key.slice(-4)}`;
+}
