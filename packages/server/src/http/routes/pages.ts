@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PageError } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
-import type { Db } from '../../store/schema.ts';
+import type { AccountsTable, Db } from '../../store/schema.ts';
 import type { Context } from '../../context.ts';
 import { validateAuthorizeRequest, type AuthorizeParams } from '../../oauth/authorize.ts';
 import { canSkipConsent, createTestAccount, denialRedirect, issueCode } from '../../oauth/interaction.ts';
@@ -154,18 +154,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
       const { account, keys } = await registerAccount(ctx, { email: body.email, password: body.password, business_name: body.business_name, country: body.country });
       const next = await signIn(reply, session, account.id);
       // The live secret key is shown this once, on the page that answers the registration.
-      return sendHtml(
-        reply,
-        dashboardPage({
-          ...(await recentActivity(account.id)),
-          account,
-          keys: await listOwnKeys(ctx.store.db, account.id),
-          connections: [],
-          csrf: next.csrf,
-          revealedKey: keys.live_secret,
-          flash: { kind: 'success', message: 'Welcome! Your account is ready.' },
-        }),
-      );
+      return renderDashboard(reply, account, next.csrf, { revealedKey: keys.live_secret, flash: { kind: 'success', message: 'Welcome! Your account is ready.' } });
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
       const values = { email: String(body.email ?? ''), business_name: String(body.business_name ?? ''), country: String(body.country ?? '') };
@@ -323,21 +312,29 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return { customers: 'data' in customers ? customers.data : [], charges: 'data' in charges ? charges.data : [] };
   }
 
-  app.get('/dashboard', async (req, reply) => {
-    const who = await signedIn(req, reply);
-    if (!who) return reply;
-    const flash = FLASHES[String(asParams(req.query).done ?? '')] ?? null;
+  async function renderDashboard(
+    reply: FastifyReply,
+    account: AccountsTable,
+    csrf: string,
+    extra: { flash?: { kind: 'success' | 'error'; message: string } | null; revealedKey?: string | null },
+  ) {
     return sendHtml(
       reply,
       dashboardPage({
-        ...(await recentActivity(who.account.id)),
-        account: who.account,
-        keys: await listOwnKeys(ctx.store.db, who.account.id),
-        connections: await listConnectionsOfAccount(ctx.store.db, who.account.id),
-        csrf: who.session.csrf,
-        flash,
+        ...(await recentActivity(account.id)),
+        account,
+        keys: await listOwnKeys(ctx.store.db, account.id),
+        connections: await listConnectionsOfAccount(ctx.store.db, account.id),
+        csrf,
+        ...extra,
       }),
     );
+  }
+
+  app.get('/dashboard', async (req, reply) => {
+    const who = await signedIn(req, reply);
+    if (!who) return reply;
+    return renderDashboard(reply, who.account, who.session.csrf, { flash: FLASHES[String(asParams(req.query).done ?? '')] ?? null });
   });
 
   app.post('/dashboard/keys/roll', async (req, reply) => {
@@ -346,18 +343,10 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     if (!who) return reply;
     const mode = asParams(req.body).mode === 'live' ? 'live' : 'test';
     const key = await rollSecretKey(ctx, who.account.id, mode);
-    return sendHtml(
-      reply,
-      dashboardPage({
-        ...(await recentActivity(who.account.id)),
-        account: who.account,
-        keys: await listOwnKeys(ctx.store.db, who.account.id),
-        connections: await listConnectionsOfAccount(ctx.store.db, who.account.id),
-        csrf: session.csrf,
-        revealedKey: mode === 'live' ? key : null,
-        flash: { kind: 'success', message: `Your ${mode} secret key was rolled. The old key no longer works.` },
-      }),
-    );
+    return renderDashboard(reply, who.account, session.csrf, {
+      revealedKey: mode === 'live' ? key : null,
+      flash: { kind: 'success', message: `Your ${mode} secret key was rolled. The old key no longer works.` },
+    });
   });
 
   app.post<{ Params: { id: string } }>('/dashboard/connections/:id/disconnect', async (req, reply) => {

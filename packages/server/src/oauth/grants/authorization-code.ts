@@ -3,7 +3,8 @@
 // redirect_uri and PKCE bindings, then one transaction that consumes and mints.
 import { createHash } from 'node:crypto';
 import { OAuthError, oauth } from '../../domain/errors.ts';
-import { newRefreshToken, newSecretKey, patterns, randomBase62 } from '../../domain/ids.ts';
+import { newRefreshToken, patterns, randomBase62 } from '../../domain/ids.ts';
+import { mintAccessToken } from '../access-token.ts';
 import { constantTimeEqual } from '../../domain/secrets.ts';
 import type { Context } from '../../context.ts';
 import { consumeCode, findCode, setCodeConnection } from '../../store/codes.ts';
@@ -16,7 +17,7 @@ import {
   revokeRefreshTokensOfScope,
   updateConnectionGrant,
 } from '../../store/connections.ts';
-import { insertAccessToken, publishableKey, revokeAccessTokens } from '../../store/keys.ts';
+import { publishableKey, revokeAccessTokens } from '../../store/keys.ts';
 import type { Platform } from '../../store/platforms.ts';
 import type { AuthorizationCodesTable, Db } from '../../store/schema.ts';
 import { emitApplicationEvent, type EventOrigin } from '../../webhooks/events.ts';
@@ -143,16 +144,7 @@ async function mint(
   }
   await setCodeConnection(trx, code.hash, connection.id);
 
-  const accessToken = newSecretKey(client.mode);
-  await insertAccessToken(trx, {
-    hash: ctx.hash(accessToken),
-    accountId: code.account_id,
-    mode: client.mode,
-    connectionId: connection.id,
-    scope: code.scope,
-    last4: accessToken.slice(-4),
-    now,
-  });
+  const accessToken = await mintAccessToken(trx, ctx, { accountId: code.account_id, mode: client.mode, connectionId: connection.id, scope: code.scope });
   const refreshToken = newRefreshToken();
   await insertRefreshToken(trx, {
     hash: ctx.hash(refreshToken),

@@ -1,11 +1,12 @@
 // grant_type=refresh_token (contract Part A "Refresh tokens", Part B §2.3): not rotated; scope may
 // narrow, never widen; the previous access token of the same scope and mode is revoked.
 import { oauth } from '../../domain/errors.ts';
-import { newSecretKey, patterns } from '../../domain/ids.ts';
+import { patterns } from '../../domain/ids.ts';
+import { mintAccessToken } from '../access-token.ts';
 import { parseScope, scopeWithin, type Scope } from '../../domain/scopes.ts';
 import type { Context } from '../../context.ts';
 import { findRefreshToken, lockActiveConnection } from '../../store/connections.ts';
-import { insertAccessToken, publishableKey, revokeAccessTokens } from '../../store/keys.ts';
+import { publishableKey, revokeAccessTokens } from '../../store/keys.ts';
 import type { AuthenticatedClient } from '../client-auth.ts';
 import { echo, param, type Params } from '../params.ts';
 import { tokenResponse, type TokenResponse } from '../token-response.ts';
@@ -47,16 +48,7 @@ export async function refreshTokenGrant(ctx: Context, client: AuthenticatedClien
     if (!scopeWithin(effective, connection.scope as Scope)) throw oauth.invalidScope();
     const now = ctx.clock.now();
     await revokeAccessTokens(trx, connection.id, now, { scope: effective, mode: client.mode });
-    const accessToken = newSecretKey(client.mode);
-    await insertAccessToken(trx, {
-      hash: ctx.hash(accessToken),
-      accountId: found.account_id,
-      mode: client.mode,
-      connectionId: connection.id,
-      scope: effective,
-      last4: accessToken.slice(-4),
-      now,
-    });
+    const accessToken = await mintAccessToken(trx, ctx, { accountId: found.account_id, mode: client.mode, connectionId: connection.id, scope: effective });
     const pk = await publishableKey(trx, found.account_id, client.mode);
     return tokenResponse({
       accessToken,
