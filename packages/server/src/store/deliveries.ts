@@ -41,9 +41,11 @@ export interface ClaimedDelivery extends DeliveriesTable {
 /**
  * Claims up to `limit` due deliveries for `leaseMs`. On PostgreSQL the inner SELECT skips rows
  * another process holds; on SQLite the write transaction (BEGIN IMMEDIATE) serializes claimers.
- * Times: `now` in seconds for next_attempt_at, `nowMs` for leases.
+ * Times: `now` in seconds for next_attempt_at, `nowMs` for leases. Deliveries to `skipEndpoints`
+ * (endpoints at this worker's concurrency cap) are left alone, so a backlog on a slow endpoint
+ * never fills the batch and starves the others.
  */
-export async function claimDue(store: Store, owner: string, now: number, nowMs: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(store: Store, owner: string, now: number, nowMs: number, leaseMs: number, limit: number, skipEndpoints: readonly string[] = []): Promise<ClaimedDelivery[]> {
   return store.transaction(async (trx) => {
     let due = trx
       .selectFrom('deliveries')
@@ -53,6 +55,7 @@ export async function claimDue(store: Store, owner: string, now: number, nowMs: 
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
       .orderBy('next_attempt_at')
       .limit(limit);
+    if (skipEndpoints.length > 0) due = due.where('endpoint_id', 'not in', [...skipEndpoints]);
     if (store.dialect === 'postgres') due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((r) => r.id);
     if (ids.length === 0) return [];

@@ -66,7 +66,7 @@ export async function endpointsFor(db: Db, platformId: string, type: string, liv
   const rows = await q.execute();
   return rows.filter((r) => {
     const events = JSON.parse(r.enabled_events) as string[];
-    return events.includes('*') || events.includes(type);
+    return events.includes('*') || events.includes(type) || events.some((e) => e.endsWith('.*') && type.startsWith(e.slice(0, -1)));
   });
 }
 

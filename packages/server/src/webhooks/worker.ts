@@ -20,6 +20,8 @@ export interface WorkerOptions {
   timeoutMs: number;
 }
 
+const ENDPOINT_GONE = 'endpoint disabled or deleted';
+
 export const DEFAULT_WORKER: WorkerOptions = { retry: 'standard', leaseMs: 30_000, pollMs: 250, perEndpoint: 4, batch: 50, timeoutMs: 10_000 };
 
 export class DeliveryWorker {
@@ -58,7 +60,8 @@ export class DeliveryWorker {
     this.ticking = true;
     let claimed: ClaimedDelivery[] = [];
     try {
-      claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch);
+      const busy = [...this.inflight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
+      claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch, busy);
     } catch (err) {
       this.ctx.log.warn({ event: 'webhook.claim_failed', message: err instanceof Error ? err.message : String(err) }, 'claiming deliveries failed');
     }
@@ -90,8 +93,11 @@ export class DeliveryWorker {
       result = { statusCode: null, error: err instanceof Error ? err.message.slice(0, 300) : 'error', durationMs: Math.round(performance.now() - started) };
     }
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const delay = ok ? null : retryDelay(this.opts.retry, d.livemode === 1, d.attempts + 1);
-    const outcome = ok ? { kind: 'succeeded' as const } : delay === null ? { kind: 'failed' as const } : { kind: 'retry' as const, at: attemptedAt + delay };
+    // A disabled or deleted endpoint is not retried: the delivery ends as failed.
+    const delay = ok || result.error === ENDPOINT_GONE ? null : retryDelay(this.opts.retry, d.livemode === 1, d.attempts + 1);
+    // The queue keeps whole seconds and a row is due once next_attempt_at <= the current second, so
+    // the retry is set one second later: it waits at least `delay` seconds (not 0.x s for `fast`'s 1 s).
+    const outcome = ok ? { kind: 'succeeded' as const } : delay === null ? { kind: 'failed' as const } : { kind: 'retry' as const, at: this.ctx.clock.now() + delay + 1 };
     try {
       await recordAttempt(this.ctx.store, { id: d.id, eventId: d.event_id, owner: this.owner, attemptedAt }, result, outcome);
     } catch (err) {
@@ -104,7 +110,7 @@ export class DeliveryWorker {
   private async send(d: ClaimedDelivery): Promise<AttemptResult> {
     const started = performance.now();
     const endpoint = await this.ctx.store.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirst();
-    if (!endpoint || endpoint.status !== 'enabled') return { statusCode: null, error: 'endpoint disabled or deleted', durationMs: 0 };
+    if (!endpoint || endpoint.status !== 'enabled') return { statusCode: null, error: ENDPOINT_GONE, durationMs: 0 };
     const refused = await refuseTarget(d.url, endpoint.livemode === 1);
     if (refused) return { statusCode: null, error: refused, durationMs: 0 };
     // Signed now, at every attempt: a 3-day retry must still pass a 300 s tolerance (Part B §4.4).
@@ -114,7 +120,8 @@ export class DeliveryWorker {
       method: 'POST',
       body: d.body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
+      // Never outlive the lease: another process may claim the delivery once it expires.
+      signal: AbortSignal.timeout(Math.max(100, Math.min(this.opts.timeoutMs, this.opts.leaseMs - 500))),
       headers: {
         'content-type': 'application/json; charset=utf-8',
         'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',

@@ -12,7 +12,6 @@ import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.
 import type { ApiRoute } from '../route-table.ts';
 import { noSuch } from './customers.ts';
 
-export const KNOWN_EVENTS = ['*', 'account.application.authorized', 'account.application.deauthorized'];
 
 const url = z.string().max(2048).refine((u) => {
   try {
@@ -42,9 +41,13 @@ export function endpointObject(e: WebhookEndpointsTable, secret?: string) {
   };
 }
 
+/**
+ * Any well-formed Stripe event type is accepted (platforms register many); connectd itself only
+ * ever sends account.application.authorized and account.application.deauthorized.
+ */
 function checkEvents(list: string[] | undefined): void {
-  const unknown = list?.find((t) => !KNOWN_EVENTS.includes(t));
-  if (unknown) throw new ApiError(400, 'invalid_request_error', `Invalid enabled_events: '${unknown.slice(0, 100)}' is not an event connectd sends.`, 'parameter_invalid_string', 'enabled_events');
+  const bad = list?.find((t) => t !== '*' && !/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/.test(t));
+  if (bad) throw new ApiError(400, 'invalid_request_error', `Invalid enabled_events: '${bad.slice(0, 100)}' is not an event type.`, 'parameter_invalid_string', 'enabled_events');
 }
 
 function checkUrl(u: string, livemode: boolean): void {

@@ -1,0 +1,286 @@
+// Chaos (issue 4 "Crash safety", "Two server processes"): connectd as real child processes killed
+// with SIGKILL. Nothing committed is lost: an event committed before the kill is delivered after a
+// restart, a delivery cut off mid-request is sent again once its lease expires, and two processes
+// on one PostgreSQL schema share 1,000 deliveries without a duplicate while healthy and still deliver
+// every event when one of them dies mid-run.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import Stripe from 'stripe';
+import { randomBase62 } from '../../src/domain/ids.ts';
+import { A, testSeed } from '../support/fixtures.ts';
+import { helperCode } from '../support/flow.ts';
+import { spawnServer, type ServerProcess } from '../support/process.ts';
+import { Receiver, type Received } from '../support/receiver.ts';
+import { dropSchema, PG_URL, post } from '../support/server.ts';
+
+const stripe = new Stripe('sk_test_unused');
+const SECRET = 'whsec_CrashSecretAAAAAAAAAAAAAAAAAAAAA';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface WireEvent {
+  id: string;
+  account: string;
+  type: string;
+}
+const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Runs fn(0…n-1) with at most `limit` calls in flight. */
+async function pool<T>(n: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await fn(i);
+    }),
+  );
+  return out;
+}
+
+/** A fresh test account connected to platform A: one account.application.authorized event. */
+async function connect(base: string): Promise<string> {
+  const { code } = await helperCode(base, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
+  const t = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
+  assert.equal(t.status, 200, t.text);
+  return String(t.json.stripe_user_id);
+}
+
+function writeSeed(dir: string, name: string, hookUrl: string): string {
+  const seed = testSeed();
+  const platform = seed.accounts[0]?.platform;
+  assert.ok(platform);
+  platform.webhook_endpoints = [{ url: hookUrl, secret: SECRET, livemode: false }];
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(seed));
+  return file;
+}
+
+const serve = (db: string, seed: string, env: Record<string, string>) =>
+  spawnServer(['--db', db, '--seed', seed, '--log-level', 'warn', '--webhook-retry', 'fast'], env);
+
+describe('crash safety on SQLite (one process, killed and restarted)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'connectd-crash-'));
+  const receiver = new Receiver();
+  let hooks = '';
+  const procs: ServerProcess[] = [];
+  before(async () => (hooks = await receiver.start()));
+  after(async () => {
+    for (const p of procs) await p.stop('SIGKILL');
+    await receiver.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rows = (file: string, sql: string) => {
+    const db = new Database(file);
+    try {
+      return db.prepare(sql).all() as Array<Record<string, unknown>>;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('SIGKILL between commit and send: every committed event is delivered after a restart', async () => {
+    const file = join(dir, 'a.sqlite');
+    const seed = writeSeed(dir, 'a', `${hooks}/a`);
+    // A 60 s poll: the worker checked the queue at start and will not look again during the test.
+    const first = await serve(file, seed, { CONNECTD_WEBHOOK_POLL_MS: '60000' });
+    procs.push(first);
+    const accounts = await pool(5, 5, () => connect(first.url));
+    await sleep(300);
+    assert.equal(receiver.received.filter((r) => r.path === '/a').length, 0, 'nothing sent before the kill');
+    assert.equal(await first.stop('SIGKILL'), null, 'killed by the signal');
+    const queued = rows(file, `select status, attempts from deliveries`);
+    assert.equal(queued.length, 5, 'the outbox committed one delivery per event');
+    assert.ok(queued.every((d) => d.status === 'pending' && d.attempts === 0));
+
+    const second = await serve(file, seed, { CONNECTD_WEBHOOK_POLL_MS: '100' });
+    procs.push(second);
+    const got = await receiver.waitFor(5, 15_000, '/a');
+    const events = got.map((r) => stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET));
+    assert.deepEqual(events.map((e) => e.account).sort(), [...accounts].sort());
+    assert.ok(events.every((e) => e.type === 'account.application.authorized'));
+    await waitUntil('deliveries recorded', () => (rows(file, `select 1 from deliveries where status != 'succeeded'`).length === 0 ? true : undefined));
+    assert.equal(await second.stop(), 0);
+    assert.deepEqual(rows(file, 'select pending_webhooks from events').map((e) => e.pending_webhooks), [0, 0, 0, 0, 0]);
+  });
+
+  it('SIGKILL mid-delivery: the delivery is sent again once its lease expires, and nothing is lost', async () => {
+    const file = join(dir, 'b.sqlite');
+    const seed = writeSeed(dir, 'b', `${hooks}/b`);
+    // The lease (4 s) outlasts a restart (about 1-2 s), so a resend before it expires would show.
+    const env = { CONNECTD_WEBHOOK_POLL_MS: '100', CONNECTD_WEBHOOK_LEASE_MS: '4000' };
+    let calls = 0;
+    receiver.respond = (r) => (r.path === '/b' && ++calls === 1 ? 'hang' : 200);
+    const first = await serve(file, seed, env);
+    procs.push(first);
+    const hung = await connect(first.url);
+    const [hungReq] = await receiver.waitFor(1, 10_000, '/b');
+    assert.ok(hungReq);
+    const hungId = parse(hungReq).id;
+    // Two more events while the first request hangs: the endpoint answers them at once.
+    const others = [await connect(first.url), await connect(first.url)];
+    await waitUntil('the other two delivered', () =>
+      others.every((a) => receiver.received.some((r) => r.path === '/b' && parse(r).account === a)) ? true : undefined,
+    );
+    assert.equal(await first.stop('SIGKILL'), null);
+
+    const second = await serve(file, seed, env);
+    procs.push(second);
+    const again = await waitUntil('the hung event sent again', () => receiver.received.filter((r) => r.path === '/b' && parse(r).id === hungId)[1], 15_000);
+    assert.ok(again.at - hungReq.at >= 3_500, `resent ${again.at - hungReq.at} ms after the first attempt: not before the lease expired`);
+    const ev = stripe.webhooks.constructEvent(again.body, String(again.headers['stripe-signature']), SECRET);
+    assert.equal(ev.account, hung);
+    assert.equal(again.body, hungReq.body, 'the same event, byte for byte');
+    await waitUntil('deliveries recorded', () => (rows(file, `select 1 from deliveries where status != 'succeeded'`).length === 0 ? true : undefined));
+    assert.equal(await second.stop(), 0);
+    const delivered = new Set(receiver.received.filter((r) => r.path === '/b').map((r) => parse(r).account));
+    assert.deepEqual([...delivered].sort(), [hung, ...others].sort());
+    assert.equal(rows(file, 'select 1 from events where pending_webhooks != 0').length, 0);
+    receiver.respond = () => 200;
+  });
+});
+
+describe('two server processes on one PostgreSQL schema', () => {
+  const N = 1000;
+  const dir = mkdtempSync(join(tmpdir(), 'connectd-pg2-'));
+  const schemas = [`chaos_${randomBase62(10).toLowerCase()}`, `chaos_${randomBase62(10).toLowerCase()}`];
+  const receiver = new Receiver();
+  let hooks = '';
+  const procs: ServerProcess[] = [];
+  const dbUrl = (schema: string) => `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  before(async () => {
+    hooks = await receiver.start();
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    for (const s of schemas) await client.query(`create schema "${s}"`);
+    await client.end();
+  });
+  after(async () => {
+    for (const p of procs) await p.stop('SIGKILL');
+    await receiver.stop();
+    for (const s of schemas) await dropSchema(s);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function query<T>(schema: string, sql: string): Promise<T[]> {
+    const client = new pg.Client({ connectionString: dbUrl(schema) });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * Commits N events with a producer process whose worker stays idle (60 s poll), then stops it:
+   * the two delivering processes start on a full queue and compete for it.
+   */
+  async function produce(schema: string, seed: string): Promise<string[]> {
+    const producer = await serve(dbUrl(schema), seed, { CONNECTD_WEBHOOK_POLL_MS: '60000' });
+    procs.push(producer);
+    const accounts = await pool(N, 20, () => connect(producer.url));
+    assert.equal(await producer.stop(), 0);
+    const [queued] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where status = 'pending' and attempts = 0`);
+    assert.equal(Number(queued?.n), N, 'every event queued, none sent yet');
+    return accounts;
+  }
+
+  /** Starts two delivering processes; the receiver holds its answers until both are up. */
+  async function startPair(schema: string, seed: string, path: string, leaseMs: number): Promise<ServerProcess[]> {
+    let up: () => void = () => undefined;
+    const bothUp = new Promise<void>((resolve) => (up = resolve));
+    receiver.respond = (r) => (r.path === path ? bothUp.then(() => 200) : 200);
+    const env = { CONNECTD_WEBHOOK_POLL_MS: '50', CONNECTD_WEBHOOK_LEASE_MS: String(leaseMs) };
+    const pair = await Promise.all([serve(dbUrl(schema), seed, env), serve(dbUrl(schema), seed, env)]);
+    procs.push(...pair);
+    up();
+    return pair;
+  }
+
+  const at = (path: string) => receiver.received.filter((r) => r.path === path);
+  const unique = (path: string) => new Set(at(path).map((r) => parse(r).id));
+
+  it(`deliver ${N} events with zero duplicate (event, endpoint) deliveries while healthy`, async () => {
+    const [schema = ''] = schemas;
+    const seed = writeSeed(dir, 'healthy', `${hooks}/healthy`);
+    const accounts = await produce(schema, seed);
+    const pair = await startPair(schema, seed, '/healthy', 10_000);
+    await waitUntil(`${N} deliveries`, () => (unique('/healthy').size >= N ? true : undefined), 40_000);
+    await waitUntil('every delivery recorded', async () => {
+      const [left] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where status != 'succeeded'`);
+      return Number(left?.n) === 0 ? true : undefined;
+    });
+    await sleep(500);
+    for (const p of pair) assert.equal(await p.stop(), 0);
+
+    const got = at('/healthy');
+    assert.equal(got.length, N, `${got.length - unique('/healthy').size} duplicate deliveries`);
+    assert.deepEqual(new Set(got.map((r) => parse(r).account)), new Set(accounts));
+    for (const r of got.slice(0, 50)) stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
+    const attempts = await query<{ owner: string; n: string }>(schema, `select owner, count(*) as n from delivery_attempts group by owner`);
+    assert.equal(attempts.reduce((s, a) => s + Number(a.n), 0), N, 'one attempt per delivery');
+    assert.equal(attempts.length, 2, `both processes delivered: ${JSON.stringify(attempts)}`);
+    const [pending] = await query<{ n: string }>(schema, `select count(*) as n from events where pending_webhooks != 0`);
+    assert.equal(Number(pending?.n), 0);
+  });
+
+  it(`deliver every one of ${N} events when one process is SIGKILLed mid-run`, async (t) => {
+    const [, schema = ''] = schemas;
+    const seed = writeSeed(dir, 'kill', `${hooks}/kill`);
+    const accounts = await produce(schema, seed);
+    const [victim, survivor] = await startPair(schema, seed, '/kill', 2_000);
+    assert.ok(victim && survivor);
+    await waitUntil('a third delivered', () => (unique('/kill').size >= N / 3 ? true : undefined), 30_000);
+    // Hold the answers until both processes have their 4 requests in flight (the per-endpoint cap),
+    // then kill one: its 4 claimed, sent, unanswered deliveries are left leased in its name.
+    let held = 0;
+    let letGo: () => void = () => undefined;
+    const hold = new Promise<void>((resolve) => (letGo = resolve));
+    receiver.respond = (r) => (r.path === '/kill' ? (held++, hold.then(() => 200)) : 200);
+    await waitUntil('8 requests in flight', () => (held >= 8 ? true : undefined), 10_000);
+    assert.equal(await victim.stop('SIGKILL'), null);
+    const atKill = unique('/kill').size;
+    assert.ok(atKill < N, 'killed mid-run');
+    // Within the 2 s lease: the dead process's claims are still held in its name.
+    const attemptsAtKill = await query<{ owner: string; n: string }>(schema, `select owner, count(*) as n from delivery_attempts group by owner`);
+    const leasesAtKill = await query<{ owner: string; n: string }>(schema, `select lease_owner as owner, count(*) as n from deliveries where status = 'pending' and lease_owner is not null group by lease_owner`);
+    letGo();
+    await waitUntil(`all ${N} delivered`, () => (unique('/kill').size >= N ? true : undefined), 40_000);
+    await waitUntil('every delivery recorded', async () => {
+      const [left] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where status != 'succeeded'`);
+      return Number(left?.n) === 0 ? true : undefined;
+    });
+    assert.equal(await survivor.stop(), 0);
+
+    assert.deepEqual(new Set(at('/kill').map((r) => parse(r).account)), new Set(accounts), 'every event delivered');
+    const [pending] = await query<{ n: string }>(schema, `select count(*) as n from events where pending_webhooks != 0`);
+    assert.equal(Number(pending?.n), 0);
+    const owners = await query<{ owner: string; n: string }>(schema, `select owner, count(*) as n from delivery_attempts group by owner`);
+    assert.equal(owners.length, 2, 'both processes delivered before the kill');
+    // The dead process is the one whose attempts stopped at the kill.
+    const dead = owners.find((o) => attemptsAtKill.some((k) => k.owner === o.owner && k.n === o.n))?.owner;
+    assert.ok(dead, 'one process made no attempt after the kill');
+    const orphaned = Number(leasesAtKill.find((l) => l.owner === dead)?.n ?? 0);
+    const [stillDead] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where lease_owner = '${dead}'`);
+    assert.equal(Number(stillDead?.n), 0, 'every claim of the dead process was taken over');
+    assert.ok(orphaned >= 4, `the dead process held ${orphaned} leases`);
+    const dupes = at('/kill').length - unique('/kill').size;
+    assert.ok(dupes >= 4, 'its 4 unanswered deliveries were sent again (same event ids)');
+    t.diagnostic(`killed after ${atKill}/${N} deliveries; ${orphaned} deliveries leased by the dead process; ${dupes} sent twice`);
+  });
+});
