@@ -57,6 +57,12 @@ describe('connectd CLI', () => {
     assert.match(r2.stderr, /accounts\[0\]\.platform\.redirect_uris\[0\]/);
   });
 
+  it('refuses to start in production without CONNECTD_SECRET', async () => {
+    const r = await runCli(['serve', '--port', '0', '--db', ':memory:'], { CONNECTD_ENV: 'production', CONNECTD_SECRET: '' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /CONNECTD_SECRET is required/);
+  });
+
   it('migrate applies migrations to a new database', async () => {
     const r = await runCli(['migrate', '--db', join(dir, 'migrated.sqlite')]);
     assert.equal(r.code, 0, r.stderr);

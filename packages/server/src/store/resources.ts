@@ -60,6 +60,24 @@ export async function findResource<T>(
   return row && { row, object: JSON.parse(row.data) as T };
 }
 
+/**
+ * Reads a resource under a row lock (PostgreSQL READ COMMITTED would otherwise let concurrent
+ * read-modify-writes lose updates or over-refund); a no-op UPDATE, so SQLite needs no special SQL.
+ */
+export async function lockResource<T>(db: Db, scope: Scope, type: ResourceType, id: string): Promise<ResourceRow<T> | undefined> {
+  const row = await db
+    .updateTable('resources')
+    .set((eb) => ({ deleted: eb.ref('deleted') }))
+    .where('id', '=', id)
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode ? 1 : 0)
+    .where('type', '=', type)
+    .where('deleted', '=', 0)
+    .returningAll()
+    .executeTakeFirst();
+  return row && { row, object: JSON.parse(row.data) as T };
+}
+
 export async function updateResource<T extends { id: string }>(
   db: Db,
   object: T,
@@ -112,11 +130,16 @@ export async function listResources<T>(db: Db, scope: Scope, type: ResourceType,
       .where('type', '=', type)
       .executeTakeFirst();
     if (!cursor) return { missingCursor: cursorId };
-    query = q.startingAfter !== undefined ? query.where('seq', '<', cursor.seq) : query.where('seq', '>', cursor.seq);
+    // Two processes can stamp the same seq: ties are broken by id, in the cursor and the order.
+    const after = q.startingAfter !== undefined;
+    query = query.where((eb) =>
+      eb.or([eb('seq', after ? '<' : '>', cursor.seq), eb.and([eb('seq', '=', cursor.seq), eb('id', after ? '<' : '>', cursorId)])]),
+    );
   }
   // ending_before pages backwards: take the oldest above the cursor, then present newest first.
   const rows = await query
     .orderBy('seq', q.endingBefore !== undefined ? 'asc' : 'desc')
+    .orderBy('id', q.endingBefore !== undefined ? 'asc' : 'desc')
     .limit(q.limit + 1)
     .execute();
   const hasMore = rows.length > q.limit;

@@ -39,16 +39,30 @@ export function findEndpoint(db: Db, accountId: string, id: string): Promise<Web
   return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('account_id', '=', accountId).where('status', '!=', 'deleted').executeTakeFirst();
 }
 
+/** The endpoint under a row lock, for read-modify-write (a concurrent roll must not be lost). */
+export function lockEndpoint(db: Db, accountId: string, id: string): Promise<WebhookEndpointsTable | undefined> {
+  return db
+    .updateTable('webhook_endpoints')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .where('status', '!=', 'deleted')
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export function listEndpoints(db: Db, accountId: string): Promise<WebhookEndpointsTable[]> {
   return db.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId).where('status', '!=', 'deleted').orderBy('seq', 'desc').execute();
 }
 
-export function updateEndpoint(
+export async function updateEndpoint(
   db: Db,
   id: string,
   patch: Partial<Pick<WebhookEndpointsTable, 'url' | 'enabled_events' | 'status' | 'description' | 'secret_sealed' | 'previous_secret_sealed' | 'previous_secret_expires_at'>>,
-): Promise<unknown> {
-  return db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
+): Promise<void> {
+  // An update that changes nothing must not become `UPDATE … SET WHERE` (a syntax error).
+  if (Object.keys(patch).length === 0) return;
+  await db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
 }
 
 /**

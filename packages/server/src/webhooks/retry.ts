@@ -3,7 +3,9 @@
 // a few hours, and `fast` (--webhook-retry fast) compresses it to seconds for local work and tests.
 export type RetryMode = 'standard' | 'fast';
 
-const LIVE = [300, 1800, 7200, 18000, 36000, 43200, 43200, 43200, 43200, 43200, 14400]; // ≈ 72 h in all
+// Live: 9 retries; the last comes about 64 h after the first attempt (≤ 70 h with jitter), inside
+// Stripe's 3 days.
+const LIVE = [300, 1800, 7200, 18000, 36000, 43200, 43200, 43200, 36000];
 const TEST = [300, 3600, 10800];
 const FAST = [1, 2, 4, 8, 16, 32];
 

@@ -3,14 +3,14 @@
 import { newWebhookSecret } from '../domain/ids.ts';
 import { encryptSecret } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
-import { findEndpoint, updateEndpoint } from '../store/webhook-endpoints.ts';
+import { lockEndpoint, updateEndpoint } from '../store/webhook-endpoints.ts';
 
 export const DEFAULT_OVERLAP = 24 * 3600;
 
 export async function rollEndpointSecret(ctx: Context, accountId: string, endpointId: string, overlapSeconds = DEFAULT_OVERLAP): Promise<string | null> {
   const secret = newWebhookSecret();
   const done = await ctx.store.transaction(async (trx) => {
-    const e = await findEndpoint(trx, accountId, endpointId);
+    const e = await lockEndpoint(trx, accountId, endpointId);
     if (!e) return false;
     await updateEndpoint(trx, e.id, {
       secret_sealed: encryptSecret(ctx.sealKey, secret),

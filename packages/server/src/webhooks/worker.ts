@@ -8,7 +8,7 @@ import { claimDue, recordAttempt, releaseClaim, type AttemptResult, type Claimed
 import { activeSecrets } from '../store/webhook-endpoints.ts';
 import { retryDelay, type RetryMode } from './retry.ts';
 import { signatureHeader } from './signer.ts';
-import { refuseTarget } from './ssrf.ts';
+import { postWebhook } from './http-post.ts';
 
 export interface WorkerOptions {
   retry: RetryMode;
@@ -27,7 +27,7 @@ export const DEFAULT_WORKER: WorkerOptions = { retry: 'standard', leaseMs: 30_00
 export class DeliveryWorker {
   readonly owner = `w_${randomBase62(12)}`;
   private timer: NodeJS.Timeout | undefined;
-  private ticking = false;
+  private ticking: Promise<void> | null = null;
   private stopped = true;
   private readonly inflight = new Map<string, number>();
   private readonly sends = new Set<Promise<void>>();
@@ -46,18 +46,21 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A tick inside its claim starts sends after this point: wait for it, then for every send.
+    await this.ticking;
     await Promise.allSettled([...this.sends]);
   }
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => (this.ticking = null));
+    }, ms);
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.stopped) return;
-    this.ticking = true;
+    if (this.stopped) return;
     let claimed: ClaimedDelivery[] = [];
     try {
       const busy = [...this.inflight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
@@ -79,7 +82,6 @@ export class DeliveryWorker {
       });
       this.sends.add(p);
     }
-    this.ticking = false;
     this.schedule(claimed.length === this.opts.batch ? 0 : this.opts.pollMs);
   }
 
@@ -111,26 +113,24 @@ export class DeliveryWorker {
     const started = performance.now();
     const endpoint = await this.ctx.store.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirst();
     if (!endpoint || endpoint.status !== 'enabled') return { statusCode: null, error: ENDPOINT_GONE, durationMs: 0 };
-    const refused = await refuseTarget(d.url, endpoint.livemode === 1);
-    if (refused) return { statusCode: null, error: refused, durationMs: 0 };
     // Signed now, at every attempt: a 3-day retry must still pass a 300 s tolerance (Part B §4.4).
     const timestamp = Math.floor(Date.now() / 1000);
     const signature = signatureHeader(d.body, activeSecrets(this.ctx.sealKey, endpoint, this.ctx.clock.now()), timestamp);
-    const res = await fetch(d.url, {
-      method: 'POST',
-      body: d.body,
-      redirect: 'manual',
-      // Never outlive the lease: another process may claim the delivery once it expires.
-      signal: AbortSignal.timeout(Math.max(100, Math.min(this.opts.timeoutMs, this.opts.leaseMs - 500))),
-      headers: {
+    // Never outlive the lease: another process may claim the delivery once it expires.
+    const timeoutMs = Math.max(100, Math.min(this.opts.timeoutMs, this.opts.leaseMs - 500));
+    const status = await postWebhook(
+      d.url,
+      d.body,
+      {
         'content-type': 'application/json; charset=utf-8',
         'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
         accept: '*/*; q=0.5, application/xml',
         'cache-control': 'no-cache',
         'stripe-signature': signature,
       },
-    });
-    await res.body?.cancel().catch(() => undefined);
-    return { statusCode: res.status, error: null, durationMs: Math.round(performance.now() - started) };
+      endpoint.livemode === 1,
+      timeoutMs,
+    );
+    return { statusCode: status, error: null, durationMs: Math.round(performance.now() - started) };
   }
 }

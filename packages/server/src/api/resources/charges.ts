@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
-import { findResource, insertResource, listResources, updateResource, type Scope } from '../../store/resources.ts';
+import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
 import { listObject, listQuery, missingCursor } from '../list.ts';
 import { expand, id, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
@@ -137,7 +137,7 @@ export const chargeRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       const p = parseParams({ description: text(1000).optional(), metadata: metadata.optional(), receipt_email: z.email().optional(), expand }, req.params);
       return ctx.store.transaction(async (trx) => {
-        const found = await findResource<Charge>(trx, scopeOf(req), 'charge', req.path.id ?? '');
+        const found = await lockResource<Charge>(trx, scopeOf(req), 'charge', req.path.id ?? '');
         if (!found) throw noSuch('charge', req.path.id ?? '');
         const c = found.object;
         return updateResource(trx, {
@@ -183,7 +183,7 @@ export const chargeRoutes: ApiRoute[] = [
       // The charge's refunded amount and the refund commit together: concurrent refunds cannot
       // exceed the charge.
       return ctx.store.transaction(async (trx) => {
-        const found = await findResource<Charge>(trx, scope, 'charge', p.charge);
+        const found = await lockResource<Charge>(trx, scope, 'charge', p.charge);
         if (!found) throw noSuch('charge', p.charge, 'charge');
         const charge = found.object;
         if (charge.status !== 'succeeded') {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
-import { findResource, insertResource, listResources, updateResource, type Scope } from '../../store/resources.ts';
+import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
 import { listObject, listQuery, missingCursor } from '../list.ts';
 import { expand, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
 import type { ApiRequest, ApiRoute } from '../route-table.ts';
@@ -116,7 +116,7 @@ export const customerRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       const p = parseParams(fields, req.params);
       return ctx.store.transaction(async (trx) => {
-        const found = await findResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
+        const found = await lockResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
         if (!found) throw noSuch('customer', req.path.id ?? '');
         const c = found.object;
         const next: Customer = {
@@ -138,7 +138,7 @@ export const customerRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       parseParams({}, req.params);
       return ctx.store.transaction(async (trx) => {
-        const found = await findResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
+        const found = await lockResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
         if (!found) throw noSuch('customer', req.path.id ?? '');
         await updateResource(trx, found.object, { deleted: true });
         return { id: found.object.id, object: 'customer', deleted: true };

@@ -10,12 +10,24 @@ import { noSuch } from './customers.ts';
 
 const created = z.union([integer(), z.object({ gt: integer(), gte: integer(), lt: integer(), lte: integer() }).partial().strict()]).optional();
 
-async function page(db: Db, platformId: string, livemode: boolean, p: { limit?: number | undefined; starting_after?: string | undefined; ending_before?: string | undefined; type?: string | undefined; created?: number | { gt?: number; gte?: number; lt?: number; lte?: number } | undefined }) {
+interface EventListParams {
+  limit?: number | undefined;
+  starting_after?: string | undefined;
+  ending_before?: string | undefined;
+  type?: string | undefined;
+  types?: string[] | undefined;
+  delivery_success?: 'true' | 'false' | undefined;
+  created?: number | { gt?: number; gte?: number; lt?: number; lte?: number } | undefined;
+}
+
+async function page(db: Db, platformId: string, livemode: boolean, p: EventListParams) {
   let q = db.selectFrom('events').selectAll().where('platform_id', '=', platformId).where('livemode', '=', livemode ? 1 : 0);
   if (p.type !== undefined) {
     // `type` may end in `.*` to match a family, as Stripe allows.
     q = p.type.endsWith('.*') ? q.where('type', 'like', `${p.type.slice(0, -1)}%`) : q.where('type', '=', p.type);
   }
+  if (p.types !== undefined && p.types.length > 0) q = q.where('type', 'in', p.types);
+  if (p.delivery_success !== undefined) q = q.where('pending_webhooks', p.delivery_success === 'true' ? '=' : '>', 0);
   const c = p.created;
   if (typeof c === 'number') q = q.where('created', '=', c);
   else if (c) {
@@ -31,10 +43,13 @@ async function page(db: Db, platformId: string, livemode: boolean, p: { limit?: 
   if (cursorId !== undefined) {
     const cursor = await db.selectFrom('events').select('seq').where('id', '=', cursorId).where('platform_id', '=', platformId).executeTakeFirst();
     if (!cursor) throw noSuch('event', cursorId, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
-    q = p.starting_after !== undefined ? q.where('seq', '<', cursor.seq) : q.where('seq', '>', cursor.seq);
+    // Ties on seq (two processes in one microsecond) are broken by id, as in the order below.
+    const after = p.starting_after !== undefined;
+    q = q.where((eb) => eb.or([eb('seq', after ? '<' : '>', cursor.seq), eb.and([eb('seq', '=', cursor.seq), eb('id', after ? '<' : '>', cursorId)])]));
   }
   const limit = p.limit ?? 10;
-  const rows: EventsTable[] = await q.orderBy('seq', p.ending_before !== undefined ? 'asc' : 'desc').limit(limit + 1).execute();
+  const dir = p.ending_before !== undefined ? 'asc' : 'desc';
+  const rows: EventsTable[] = await q.orderBy('seq', dir).orderBy('id', dir).limit(limit + 1).execute();
   const data = rows.slice(0, limit);
   if (p.ending_before !== undefined) data.reverse();
   return listObject('/v1/events', data.map((r) => eventObject(r)), rows.length > limit);

@@ -9,6 +9,7 @@ import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../
 import { listObject } from '../list.ts';
 import { expand, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
 import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
+import { refuseUrl } from '../../webhooks/ssrf.ts';
 import type { ApiRoute } from '../route-table.ts';
 import { noSuch } from './customers.ts';
 
@@ -53,6 +54,8 @@ function checkEvents(list: string[] | undefined): void {
 function checkUrl(u: string, livemode: boolean): void {
   // Stripe requires https for live endpoints; test endpoints may be http (local development).
   if (livemode && !u.startsWith('https://')) throw new ApiError(400, 'invalid_request_error', 'Live-mode webhook endpoints must use https.', 'url_invalid', 'url');
+  const refused = refuseUrl(u, livemode);
+  if (refused) throw new ApiError(400, 'invalid_request_error', `Invalid URL: ${refused}.`, 'url_invalid', 'url');
 }
 
 async function load(ctx: Context, accountId: string, livemode: boolean, endpointId: string) {
@@ -149,7 +152,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       const cursor = p.starting_after ?? p.ending_before;
       if (cursor !== undefined) {
         const at = all.findIndex((e) => e.id === cursor);
-        if (at < 0) throw noSuch('webhook endpoint', cursor, 'starting_after');
+        if (at < 0) throw noSuch('webhook endpoint', cursor, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
         all = p.starting_after !== undefined ? all.slice(at + 1) : all.slice(0, at);
       }
       const limit = p.limit ?? 10;

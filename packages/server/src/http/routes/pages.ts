@@ -29,6 +29,7 @@ import { listDeliveriesOfEndpoint, resend } from '../../store/deliveries.ts';
 import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../../store/webhook-endpoints.ts';
 import { eventObject } from '../../webhooks/events.ts';
 import { rollEndpointSecret } from '../../webhooks/roll-secret.ts';
+import { refuseUrl } from '../../webhooks/ssrf.ts';
 import { eventPage, webhooksPage } from '../../web/pages/webhooks.ts';
 import { newWebhookSecret } from '../../domain/ids.ts';
 import { platformPage } from '../../web/pages/platform.ts';
@@ -421,6 +422,8 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     if (!okUrl || url.length > 2048) {
       return renderWebhooks(reply, who, { flash: { kind: 'error', message: livemode ? 'Live endpoints need an https URL.' : 'Enter an http or https URL.' } }, 400);
     }
+    const refused = refuseUrl(url, livemode);
+    if (refused) return renderWebhooks(reply, who, { flash: { kind: 'error', message: `That URL is not allowed: ${refused}.` } }, 400);
     const secret = newWebhookSecret();
     await insertEndpoint(ctx.store.db, ctx.sealKey, { accountId: who.account.id, url, secret, livemode, connect: true, enabledEvents: ['*'], now: ctx.clock.now() });
     return renderWebhooks(reply, who, { flash: { kind: 'success', message: 'Endpoint added.' }, revealedSecret: secret });
