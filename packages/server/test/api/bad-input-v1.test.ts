@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, B } from '../support/fixtures.ts';
-import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, readResponse, startTestServer, type TestServer } from '../support/server.ts';
 import { apiError, call, connectNew, masked, ok, rawRequest, REQUEST_ID, type Connected, type RawResponse } from './support.ts';
 
 /** POST with a raw body and content type. */
@@ -15,14 +15,7 @@ async function postRaw(base: string, path: string, body: string, contentType: st
     headers: { ...(contentType === null ? {} : { 'content-type': contentType }), ...headers },
     body,
   });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* asserted by apiError */
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return readResponse(res);
 }
 
 for (const db of DB_KINDS) {

@@ -33,6 +33,19 @@ for (const db of DB_KINDS) {
       assert.equal(Object.keys(got.metadata).length, 10);
     });
 
+    it('a request that fails validation stores nothing under its Idempotency-Key (Part B §5.5)', async () => {
+      const key = { ...asAccount, 'idempotency-key': `fix-${db}-${Date.now()}` };
+      const bad = await post(`${server.url}/v1/customers`, { emial: 'typo@example.com' }, key);
+      assert.equal(bad.status, 400);
+      assert.equal((bad.json.error as { code: string }).code, 'parameter_unknown');
+      const fixed = await post(`${server.url}/v1/customers`, { email: 'typo@example.com' }, key);
+      assert.equal(fixed.status, 200, fixed.text);
+      assert.equal(fixed.headers.get('idempotent-replayed'), null);
+      const again = await post(`${server.url}/v1/customers`, { email: 'typo@example.com' }, key);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(again.json.id, fixed.json.id);
+    });
+
     it('an endpoint update with nothing to change is not an error', async () => {
       const key = { authorization: `Bearer ${A.testSecret}` };
       const e = await post(`${server.url}/v1/webhook_endpoints`, { url: 'http://127.0.0.1:9/hooks', 'enabled_events[]': '*' }, key);

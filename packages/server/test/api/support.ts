@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import Stripe from 'stripe';
 import { helperCode } from '../support/flow.ts';
-import { post, type TestServer } from '../support/server.ts';
+import { post, readResponse, type TestServer } from '../support/server.ts';
 
 export interface Platform {
   testSecret: string;
@@ -63,14 +63,7 @@ export async function call(base: string, method: 'GET' | 'POST' | 'DELETE', path
     url += `${path.includes('?') ? '&' : '?'}${encoded}`;
   }
   const res = await fetch(url, { method, headers: { ...headers, ...opts.headers }, body, redirect: 'manual' });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* not JSON: callers check text */
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return readResponse(res);
 }
 
 /** A request with raw header lines (fetch merges duplicates; this sends them as given). */

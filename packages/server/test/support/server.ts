@@ -99,12 +99,24 @@ export async function post(
     body: typeof body === 'string' ? body : new URLSearchParams(body).toString(),
     redirect: 'manual',
   });
+  return readResponse(res);
+}
+
+export interface ReadResponse {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown>;
+  text: string;
+}
+
+/** Status, headers, text, and the JSON body when there is one (else `{}`: callers check text). */
+export async function readResponse(res: Response): Promise<ReadResponse> {
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    /* not JSON: callers check text */
+    /* not JSON */
   }
   return { status: res.status, headers: res.headers, json, text };
 }

@@ -6,7 +6,7 @@ import { newWebhookSecret } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
 import type { WebhookEndpointsTable } from '../../store/schema.ts';
 import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../../store/webhook-endpoints.ts';
-import { listObject } from '../list.ts';
+import { listObject, pageInMemory } from '../list.ts';
 import { expand, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
 import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
 import { refuseUrl } from '../../webhooks/ssrf.ts';
@@ -148,16 +148,9 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       const p = parseParams(listParams, req.params);
       const livemode = req.caller.mode === 'live';
-      let all = (await listEndpoints(ctx.store.db, req.caller.accountId)).filter((e) => (e.livemode === 1) === livemode);
-      const cursor = p.starting_after ?? p.ending_before;
-      if (cursor !== undefined) {
-        const at = all.findIndex((e) => e.id === cursor);
-        if (at < 0) throw noSuch('webhook endpoint', cursor, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
-        all = p.starting_after !== undefined ? all.slice(at + 1) : all.slice(0, at);
-      }
-      const limit = p.limit ?? 10;
-      const pageRows = p.ending_before !== undefined ? all.slice(Math.max(0, all.length - limit)) : all.slice(0, limit);
-      return listObject('/v1/webhook_endpoints', pageRows.map((e) => endpointObject(e)), all.length > pageRows.length);
+      const all = (await listEndpoints(ctx.store.db, req.caller.accountId)).filter((e) => (e.livemode === 1) === livemode);
+      const { page: pageRows, hasMore } = pageInMemory(all, (e) => e.id, p, 'webhook endpoint');
+      return listObject('/v1/webhook_endpoints', pageRows.map((e) => endpointObject(e)), hasMore);
     },
   },
 ];

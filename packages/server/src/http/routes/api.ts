@@ -27,8 +27,9 @@ async function idempotent(
     ctx,
     { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key, method: req.method, path: req.url.split('?')[0] ?? '', params },
     async () => ({ status: 200, body: await run() }),
-    // Stripe stores the result once the endpoint begins executing, errors included (Part B §5.5).
-    (err) => (err instanceof ApiError && err.status < 500 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', req.id).body } : null),
+    // Stripe stores the result once the endpoint begins executing, errors included, but nothing
+    // when parameters fail validation (Part B §5.5): a corrected retry may reuse the key.
+    (err) => (err instanceof ApiError && err.status < 500 && err.status !== 400 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', req.id).body } : null),
   );
   switch (outcome.kind) {
     case 'fresh':
