@@ -23,6 +23,8 @@ export interface ApiRoute {
   impliesAccount?: (path: Record<string, string>) => string | undefined;
   /** Only the authenticating account itself may call it (no Stripe-Account, no access token). */
   ownKeyOnly?: boolean;
+  /** With ownKeyOnly: the platform's own key plus Stripe-Account is allowed too (its view of that account). */
+  onBehalf?: boolean;
   handler: (ctx: Context, req: ApiRequest) => Promise<unknown>;
 }
 

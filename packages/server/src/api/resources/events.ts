@@ -20,8 +20,13 @@ interface EventListParams {
   created?: number | { gt?: number; gte?: number; lt?: number; lte?: number } | undefined;
 }
 
-async function page(db: Db, platformId: string, livemode: boolean, p: EventListParams) {
+/**
+ * The platform's events; with Stripe-Account, only those about that connected account (the
+ * `stripe.events.retrieve(id, {stripeAccount: event.account})` check platforms make).
+ */
+async function page(db: Db, platformId: string, account: string | null, livemode: boolean, p: EventListParams) {
   let q = db.selectFrom('events').selectAll().where('platform_id', '=', platformId).where('livemode', '=', livemode ? 1 : 0);
+  if (account !== null) q = q.where('account_id', '=', account);
   if (p.type !== undefined) {
     // `type` may end in `.*` to match a family, as Stripe allows.
     q = p.type.endsWith('.*') ? q.where('type', 'like', `${p.type.slice(0, -1)}%`) : q.where('type', '=', p.type);
@@ -61,9 +66,11 @@ export const eventRoutes: ApiRoute[] = [
     path: '/v1/events',
     access: 'read',
     ownKeyOnly: true,
+    onBehalf: true,
     handler: async (ctx, req) => {
       const p = parseParams({ ...listParams, type: z.string().max(200).optional(), created, types: z.array(z.string()).optional(), delivery_success: z.enum(['true', 'false']).optional() }, req.params);
-      return page(ctx.store.db, req.caller.accountId, req.caller.mode === 'live', p);
+      const onBehalf = req.caller.accountId !== req.caller.keyAccountId ? req.caller.accountId : null;
+      return page(ctx.store.db, req.caller.keyAccountId, onBehalf, req.caller.mode === 'live', p);
     },
   },
   {
@@ -71,12 +78,18 @@ export const eventRoutes: ApiRoute[] = [
     path: '/v1/events/:id',
     access: 'read',
     ownKeyOnly: true,
+    onBehalf: true,
     handler: async (ctx, req) => {
       parseParams({ expand }, req.params);
       const eventId = id('evt_').safeParse(req.path.id);
-      const row = eventId.success
-        ? await ctx.store.db.selectFrom('events').selectAll().where('id', '=', eventId.data).where('platform_id', '=', req.caller.accountId).where('livemode', '=', req.caller.mode === 'live' ? 1 : 0).executeTakeFirst()
-        : undefined;
+      let q = ctx.store.db
+        .selectFrom('events')
+        .selectAll()
+        .where('id', '=', eventId.success ? eventId.data : '')
+        .where('platform_id', '=', req.caller.keyAccountId)
+        .where('livemode', '=', req.caller.mode === 'live' ? 1 : 0);
+      if (req.caller.accountId !== req.caller.keyAccountId) q = q.where('account_id', '=', req.caller.accountId);
+      const row = eventId.success ? await q.executeTakeFirst() : undefined;
       if (!row) throw noSuch('event', req.path.id ?? '');
       return eventObject(row);
     },

@@ -71,7 +71,7 @@ function handlerFor(ctx: Context, route: ApiRoute) {
       stripeAccount: req.headers['stripe-account'],
       impliedAccount: route.impliesAccount?.(path),
     });
-    if (route.ownKeyOnly && (caller.viaAccessToken || caller.accountId !== caller.keyAccountId)) {
+    if (route.ownKeyOnly && (caller.viaAccessToken || (caller.accountId !== caller.keyAccountId && !route.onBehalf))) {
       throw new ApiError(400, 'invalid_request_error', 'This endpoint is only available with your own secret key, without Stripe-Account.');
     }
     enforceScope(caller, route.access);
