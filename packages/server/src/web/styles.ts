@@ -29,6 +29,8 @@ button.link { background: none; border: none; color: var(--brand); padding: 0; f
 .alert.success { background: #e8f7f0; color: var(--ok); border: 1px solid #b4e2cc; }
 .platform { display: flex; align-items: center; gap: .9rem; margin-bottom: 1rem; }
 .platform img, .platform .mark { width: 48px; height: 48px; border-radius: 10px; }
+.platform h1 { margin: 0 0 .2rem; }
+form + p.hint { margin-top: 1rem; }
 .platform .mark { background: var(--brand); color: #fff; display: grid; place-items: center; font-weight: 700; font-size: 1.3rem; }
 .brandbar { height: 6px; background: var(--brand); border-radius: 12px 12px 0 0; margin: -1.5rem -1.5rem 1.25rem; }
 ul.grants { padding-left: 1.2rem; }
