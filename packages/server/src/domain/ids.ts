@@ -28,7 +28,6 @@ export const newEventId = (): string => `evt_${randomBase62(24)}`;
 export const newRequestId = (): string => `req_${randomBase62(14)}`;
 export const newWebhookSecret = (): string => `whsec_${randomBase62(32)}`;
 export const newWebhookEndpointId = (): string => `we_${randomBase62(24)}`;
-export const newOpaqueId = (): string => randomBase62(32);
 
 export const patterns = {
   account: /^acct_[A-Za-z0-9]{1,64}$/,
@@ -39,12 +38,6 @@ export const patterns = {
   publishableKey: /^pk_(test|live)_[A-Za-z0-9]{1,247}$/,
   webhookSecret: /^whsec_[A-Za-z0-9]{1,128}$/,
 } as const;
-
-/** The mode a secret or publishable key belongs to, from its prefix. */
-export function keyMode(key: string): Mode | null {
-  const m = /^(?:sk|pk|rk)_(test|live)_/.exec(key);
-  return m ? (m[1] as Mode) : null;
-}
 
 /**
  * Masks a key the way Stripe does in error messages: prefix kept, body starred, last four shown

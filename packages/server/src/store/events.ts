@@ -11,7 +11,3 @@ export function nextSeq(): number {
 export function insertEvent(db: Db, row: EventsTable): Promise<unknown> {
   return db.insertInto('events').values(row).execute();
 }
-
-export function listEventsOfPlatform(db: Db, platformId: string, limit = 100): Promise<EventsTable[]> {
-  return db.selectFrom('events').selectAll().where('platform_id', '=', platformId).orderBy('seq', 'desc').limit(limit).execute();
-}

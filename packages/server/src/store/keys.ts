@@ -109,7 +109,3 @@ export async function publishableKey(db: Db, accountId: string, mode: Mode): Pro
     .executeTakeFirst();
   return row?.revealable ?? null;
 }
-
-export function revokeKey(db: Db, hash: string, now: number): Promise<unknown> {
-  return db.updateTable('api_keys').set({ revoked_at: now }).where('hash', '=', hash).execute();
-}

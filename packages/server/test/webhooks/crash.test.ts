@@ -17,10 +17,10 @@ import { helperCode } from '../support/flow.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { dropSchema, PG_URL, post } from '../support/server.ts';
+import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');
 const SECRET = 'whsec_CrashSecretAAAAAAAAAAAAAAAAAAAAA';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface WireEvent {
   id: string;
@@ -28,16 +28,6 @@ interface WireEvent {
   type: string;
 }
 const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Runs fn(0…n-1) with at most `limit` calls in flight. */
 async function pool<T>(n: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {

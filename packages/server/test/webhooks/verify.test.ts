@@ -17,9 +17,9 @@ import { helperCode } from '../support/flow.ts';
 import { runCli, spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { DB_KINDS, dropSchema, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface WireEvent {
   id: string;
@@ -79,16 +79,6 @@ const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
 /** Verifies with stripe-node; throws if the secret does not verify. */
 function nodeVerify(r: Received, secret: string): Stripe.Event {
   return stripe.webhooks.constructEvent(r.body, sig(r), secret);
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 for (const db of DB_KINDS) {
