@@ -79,14 +79,15 @@ describe('the authorize flow and dashboard in a real browser', () => {
     const platformA = seed.accounts.find((a) => a.id === A.id)?.platform;
     assert.ok(platformA?.redirect_uris);
     platformA.redirect_uris.push(CALLBACK);
-    [server, browser] = await Promise.all([
-      startTestServer({ seed }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      }),
-    ]);
+    // One at a time, each assigned as soon as it exists: if the browser cannot start, `after`
+    // still closes the server, and the file ends with the launch error instead of hanging.
+    server = await startTestServer({ seed });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      timeout: 30_000,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
   });
 
   after(async () => {
