@@ -1,11 +1,11 @@
 // Everything a handler needs, built once at start: store, clock, config, logger, derived keys.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { hashSecret } from './domain/secrets.ts';
 import { openStore, type Store } from './store/dialect.ts';
-import { getOrCreateSetting } from './store/settings.ts';
+import { resolveServerSecret, type ServerSecret } from './server-secret.ts';
 
 export interface Context {
   readonly store: Store;
@@ -16,6 +16,8 @@ export interface Context {
   hash(value: string): string;
   /** AES-256 key for secrets we must recover (webhook signing secrets). */
   readonly sealKey: Buffer;
+  /** Where the server secret came from (never its value): for the banner. */
+  readonly secretSource: Omit<ServerSecret, 'value'>;
 }
 
 export interface ContextOptions {
@@ -27,10 +29,8 @@ export async function createContext(config: Config, log: Logger, opts: ContextOp
   const store = openStore({ database: config.database, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}) });
   try {
     await store.migrate();
-    // Without CONNECTD_SECRET, a random secret is generated once and kept in the database, so all
-    // processes sharing it agree. Setting CONNECTD_SECRET keeps the pepper out of the database.
-    const secret =
-      config.secret ?? (await getOrCreateSetting(store.db, 'server_secret', () => randomBytes(32).toString('base64url')));
+    // Never from the database it protects (docs/configuration.md "Server secret").
+    const { value: secret, ...secretSource } = await resolveServerSecret(config, store, log);
     const derive = (label: string) => createHmac('sha256', secret).update(label).digest();
     const pepper = derive('connectd/hash/v1');
     return {
@@ -40,6 +40,7 @@ export async function createContext(config: Config, log: Logger, opts: ContextOp
       log,
       hash: (value: string) => hashSecret(pepper, value),
       sealKey: derive('connectd/seal/v1'),
+      secretSource,
     };
   } catch (err) {
     await store.close();

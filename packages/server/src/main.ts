@@ -3,6 +3,7 @@ import { ConfigError, HELP, loadConfig, type Config } from './config/config.ts';
 import { createContext } from './context.ts';
 import { DEMO_MERCHANT, DEMO_PLATFORM, SeedError } from './seed.ts';
 import { createLogger, startServer } from './server.ts';
+import { ServerSecretError } from './server-secret.ts';
 import { listOwnKeys } from './store/keys.ts';
 import { trigger, TriggerError } from './trigger.ts';
 
@@ -38,6 +39,10 @@ async function banner(running: Awaited<ReturnType<typeof startServer>>, config: 
     );
   }
   if (!config.seed) lines.push('', `Demo merchant ${DEMO_MERCHANT.email} (password: ${DEMO_MERCHANT.password})`);
+  const secret = running.ctx.secretSource;
+  if (secret.source === 'file') {
+    lines.push('', `Server secret in ${secret.path}${secret.created ? ' (created now, mode 0600)' : ''}: keep it with, but apart from, your database backups`);
+  }
   lines.push('', `Dashboard ${config.publicUrl}/dashboard`, '');
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -76,15 +81,11 @@ async function main(): Promise<void> {
     return;
   }
   if (command !== 'serve' && command !== undefined) fail(`unknown command '${command}' (try --help)`);
-  // Outside development the hashing pepper and the sealing key must not live in the database
-  // they protect (security plan SE-02).
-  if (config.environment === 'production' && !config.secret) fail('CONNECTD_SECRET is required when CONNECTD_ENV=production');
-
   let running;
   try {
     running = await startServer(config);
   } catch (err) {
-    if (err instanceof SeedError) fail(err.message, 1);
+    if (err instanceof SeedError || err instanceof ServerSecretError) fail(err.message, 1);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') fail(`port ${config.port} on ${config.host} is already in use (choose another with --port)`, 1);
     fail(`could not start: ${e.message ?? String(err)}`, 1);

@@ -57,10 +57,10 @@ describe('connectd CLI', () => {
     assert.match(r2.stderr, /accounts\[0\]\.platform\.redirect_uris\[0\]/);
   });
 
-  it('refuses to start in production without CONNECTD_SECRET', async () => {
+  it('refuses to start in production without CONNECTD_SECRET or --secret-file', async () => {
     const r = await runCli(['serve', '--port', '0', '--db', ':memory:'], { CONNECTD_ENV: 'production', CONNECTD_SECRET: '' });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /CONNECTD_SECRET is required/);
+    assert.match(r.stderr, /CONNECTD_SECRET or --secret-file is required/);
   });
 
   it('migrate applies migrations to a new database', async () => {

@@ -1,4 +1,5 @@
 // One typed configuration, validated at start; the only reader of process.env.
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -11,8 +12,10 @@ const schema = z.object({
   seed: z.string().min(1).optional(),
   logLevel: z.enum(LOG_LEVELS),
   publicUrl: z.url().optional(),
-  /** Server secret for keyed hashes and sealing; generated and kept in the database if absent. */
+  /** Server secret for keyed hashes and sealing (docs/configuration.md "Server secret"). */
   secret: z.string().min(32).optional(),
+  /** Key file holding the server secret when CONNECTD_SECRET is not set; none for `:memory:`. */
+  secretFile: z.string().min(1).optional(),
   // Contract Part A "Codes": 300 s by default, at most 600 s (security plan CD-03).
   codeTtl: z.coerce.number().int().min(1).max(600),
   apiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/),
@@ -54,6 +57,7 @@ const FLAG_OPTIONS = {
   seed: { type: 'string' },
   'log-level': { type: 'string' },
   'public-url': { type: 'string' },
+  'secret-file': { type: 'string' },
   'code-ttl': { type: 'string' },
   'webhook-retry': { type: 'string' },
   platform: { type: 'string' },
@@ -86,6 +90,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     logLevel: v['log-level'] ?? env.CONNECTD_LOG_LEVEL ?? DEFAULTS.logLevel,
     publicUrl: v['public-url'] ?? env.CONNECTD_PUBLIC_URL,
     secret: env.CONNECTD_SECRET || undefined,
+    secretFile: v['secret-file'] ?? env.CONNECTD_SECRET_FILE,
     codeTtl: v['code-ttl'] ?? env.CONNECTD_CODE_TTL ?? DEFAULTS.codeTtl,
     apiVersion: env.CONNECTD_API_VERSION ?? DEFAULTS.apiVersion,
     environment: env.CONNECTD_ENV ?? DEFAULTS.environment,
@@ -99,21 +104,38 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     const field = String(issue?.path[0] ?? 'config');
     const names: Record<string, string> = {
       host: '--host', port: '--port', database: '--db', seed: '--seed', logLevel: '--log-level',
-      publicUrl: '--public-url', secret: 'CONNECTD_SECRET', codeTtl: '--code-ttl',
+      publicUrl: '--public-url', secret: 'CONNECTD_SECRET', secretFile: '--secret-file', codeTtl: '--code-ttl',
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
       webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
   }
   const c = result.data;
+  // In production the operator says where the secret lives (docs/configuration.md "Server secret").
+  if (c.environment === 'production' && !c.secret && !c.secretFile) {
+    throw new ConfigError('CONNECTD_SECRET or --secret-file is required when CONNECTD_ENV=production');
+  }
   const hostForUrl = c.host.includes(':') ? `[${c.host}]` : c.host === '0.0.0.0' ? '127.0.0.1' : c.host;
   return {
     command: parsed.positionals[0],
     positionals: parsed.positionals.slice(1),
     flags: { platform: v.platform, account: v.account },
     help: v.help ?? false,
-    config: { ...c, publicUrl: (c.publicUrl ?? `http://${hostForUrl}:${c.port}`).replace(/\/$/, '') },
+    config: {
+      ...c,
+      publicUrl: (c.publicUrl ?? `http://${hostForUrl}:${c.port}`).replace(/\/$/, ''),
+      ...(c.secretFile || c.database === ':memory:' ? {} : { secretFile: defaultSecretFile(c.database) }),
+    },
   };
+}
+
+/**
+ * Beside the data directory, not in it: `./data/connectd.sqlite` → `./data.key`, so copying the
+ * data directory does not copy the key. PostgreSQL has no data directory here: `./data.key` too.
+ */
+export function defaultSecretFile(database: string): string {
+  const dir = /^postgres(ql)?:\/\//.test(database) ? resolve('data') : dirname(resolve(database));
+  return `${dir}.key`;
 }
 
 export const HELP = `connectd — a self-hosted Stripe Connect OAuth provider (Standard accounts)
@@ -140,7 +162,9 @@ Options (environment variable in brackets):
                       or fast (1 s, 2 s, 4 s, … for local work and tests) [CONNECTD_WEBHOOK_RETRY]
                       delivery lease in ms, default 30000       [CONNECTD_WEBHOOK_LEASE_MS]
                       delivery poll interval in ms, default 250 [CONNECTD_WEBHOOK_POLL_MS]
-                      server secret for keyed hashes (≥32 chars)   [CONNECTD_SECRET]
+  --secret-file PATH  key file holding the server secret, created on first run with
+                      mode 0600; default: beside the data directory (./data.key) [CONNECTD_SECRET_FILE]
+                      server secret for keyed hashes (≥32 chars), instead of a key file [CONNECTD_SECRET]
                       API version stamped on events                [CONNECTD_API_VERSION]
                       development|production                       [CONNECTD_ENV]
 `;

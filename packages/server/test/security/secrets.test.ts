@@ -2,12 +2,46 @@
 // minted during a full flow is absent from the database files (SQLite file + WAL) or tables
 // (PostgreSQL), and from everything the server logged.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { A, M } from '../support/fixtures.ts';
 import { codeFrom, FormClient, helperCode } from '../support/flow.ts';
+import { decryptSecret } from '../../src/domain/secrets.ts';
 import { DB_KINDS, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+
+async function rows<T>(server: TestServer, query: string): Promise<T[]> {
+  if (server.sqlitePath) {
+    const raw = new SQLite(server.sqlitePath, { readonly: true });
+    try {
+      return raw.prepare(query).all() as T[];
+    } finally {
+      raw.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${server.pgSchema ?? 'public'}` });
+  await client.connect();
+  try {
+    return (await client.query(query)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The probe's attack: derive the sealing key from a value found in the database. */
+function opensWith(candidate: string, sealed: string): boolean {
+  const key = createHmac('sha256', candidate).update('connectd/seal/v1').digest();
+  try {
+    decryptSecret(key, sealed);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function databaseText(server: TestServer): Promise<string> {
   if (server.sqlitePath) {
@@ -100,6 +134,25 @@ for (const db of DB_KINDS) {
       for (const [name, secret] of Object.entries(atRest)) assert.ok(!text.includes(secret), `${name} is stored in plaintext`);
     });
 
+    it('keeps no key in the database: nothing found there opens a sealed token response or webhook secret', async () => {
+      const sealed = [
+        ...(await rows<{ body: string }>(server, `select body from idempotency_keys where body is not null`)).map((r) => r.body),
+        ...(await rows<{ secret_sealed: string }>(server, `select secret_sealed from webhook_endpoints`)).map((r) => r.secret_sealed),
+      ];
+      assert.ok(sealed.length >= 2, 'the database holds sealed values');
+      const settings = await rows<{ name: string; value: string }>(server, `select name, value from settings`);
+      for (const { name, value } of settings) {
+        for (const s of sealed) assert.ok(!opensWith(value, s), `the setting ${name} opens a sealed value`);
+      }
+      if (server.sqlitePath) {
+        // The key file, beside the data directory, is what opens them (so the check above could fail).
+        const keyFile = `${dirname(server.sqlitePath)}.key`;
+        assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+        const first = sealed[0] ?? '';
+        assert.ok(opensWith(readFileSync(keyFile, 'utf8').trim(), first), 'the key file opens the sealed values');
+      }
+    });
+
     it('stores passwords with scrypt at OWASP parameters', async () => {
       const text = await databaseText(server);
       assert.match(text, /scrypt\$131072\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}/);
@@ -112,3 +165,40 @@ for (const db of DB_KINDS) {
     });
   });
 }
+
+describe('the server secret outside the database', () => {
+  it('moves a secret kept in the database by an older release into the key file, and erases it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'connectd-legacy-'));
+    const path = join(dir, 'connectd.sqlite');
+    const query = <T>(q: string, ...params: string[]): T[] => {
+      const raw = new SQLite(path);
+      try {
+        return q.startsWith('select') ? (raw.prepare(q).all(...params) as T[]) : (raw.prepare(q).run(...params), []);
+      } finally {
+        raw.close();
+      }
+    };
+    try {
+      const first = await startTestServer({ args: ['--db', path] });
+      const made = await post(`${first.url}/v1/webhook_endpoints`, { url: 'https://platform.example/hooks', 'enabled_events[]': '*', connect: 'true' }, { authorization: `Bearer ${A.testSecret}` });
+      assert.equal(made.status, 200, made.text);
+      await first.close();
+      const sealed = query<{ secret_sealed: string }>('select secret_sealed from webhook_endpoints')[0]?.secret_sealed ?? '';
+      const secret = readFileSync(`${dir}.key`, 'utf8').trim();
+      // As an older release left it: the secret in `settings`, no key file.
+      rmSync(`${dir}.key`);
+      query(`insert into settings (name, value) values ('server_secret', ?)`, secret);
+
+      await (await startTestServer({ args: ['--db', path] })).close();
+      assert.equal(readFileSync(`${dir}.key`, 'utf8').trim(), secret, 'the key file holds the old secret');
+      assert.equal(statSync(`${dir}.key`).mode & 0o777, 0o600);
+      assert.deepEqual(query(`select name from settings where name = 'server_secret'`), []);
+      const bytes = ['', '-wal'].map((x) => path + x).filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('');
+      assert.ok(!bytes.includes(secret), 'the secret is erased from the database file and its WAL');
+      assert.ok(opensWith(secret, sealed), 'data sealed before the move still opens');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`${dir}.key`, { force: true });
+    }
+  });
+});

@@ -72,6 +72,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     close: async () => {
       await running.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(`${dir}.key`, { force: true });
       if (pgSchema) await dropSchema(pgSchema);
     },
   };
