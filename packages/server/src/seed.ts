@@ -28,7 +28,9 @@ const seedSchema = z.object({
         .object({
           test_secret: prefixed('sk_test_').optional(),
           test_publishable: prefixed('pk_test_').optional(),
-          live_secret: prefixed('sk_live_').optional(),
+          // A live key must be unguessable: at least 24 random characters, as Stripe's own are
+          // (docs/seed.md). `sk_live_1` would open a live account to anyone who tries.
+          live_secret: prefixed('sk_live_').refine((v) => v.length >= 'sk_live_'.length + 24, 'must have at least 24 letters and digits after sk_live_').optional(),
           live_publishable: prefixed('pk_live_').optional(),
         })
         .strict()

@@ -1,6 +1,6 @@
 // /v1 authentication (contract Part A "Acting on behalf", Part B §5): secret key or OAuth access
 // token by Bearer or Basic, one indexed lookup by hash, then the Stripe-Account header.
-import { ApiError } from '../domain/errors.ts';
+import { ApiError, credentialFailure } from '../domain/errors.ts';
 import { maskKey, patterns, type Mode } from '../domain/ids.ts';
 import type { Scope } from '../domain/scopes.ts';
 import type { Context } from '../context.ts';
@@ -24,7 +24,9 @@ const NO_KEY =
   "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').";
 
 function unauthorized(message: string): ApiError {
-  return new ApiError(401, 'invalid_request_error', message, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="connectd"' });
+  // A key was presented and is wrong (NO_KEY aside): counted by the throttle.
+  const err = new ApiError(401, 'invalid_request_error', message, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="connectd"' });
+  return message === NO_KEY ? err : credentialFailure(err);
 }
 
 function keyFromHeader(header: string): string | null {

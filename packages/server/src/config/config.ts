@@ -23,6 +23,10 @@ const schema = z.object({
   webhookRetry: z.enum(['standard', 'fast']),
   webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
   webhookPollMs: z.coerce.number().int().min(10).max(60_000),
+  /** Host names answered beside the public URL's, IP literals and localhost (docs/security.md). */
+  /** Wrong keys, codes or tokens per address per minute before 429 (docs/security.md "Throttling"). */
+  authFailureLimit: z.coerce.number().int().min(1).max(1_000_000),
+  allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be host names separated by commas')),
 });
 
 export type Config = z.infer<typeof schema> & { publicUrl: string };
@@ -41,6 +45,7 @@ export const DEFAULTS = {
   webhookRetry: 'standard',
   webhookLeaseMs: 30_000,
   webhookPollMs: 250,
+  authFailureLimit: 20,
 } as const;
 
 export class ConfigError extends Error {
@@ -57,6 +62,8 @@ const FLAG_OPTIONS = {
   seed: { type: 'string' },
   'log-level': { type: 'string' },
   'public-url': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
+  'auth-failure-limit': { type: 'string' },
   'secret-file': { type: 'string' },
   'code-ttl': { type: 'string' },
   'webhook-retry': { type: 'string' },
@@ -97,6 +104,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     webhookRetry: v['webhook-retry'] ?? env.CONNECTD_WEBHOOK_RETRY ?? DEFAULTS.webhookRetry,
     webhookLeaseMs: env.CONNECTD_WEBHOOK_LEASE_MS ?? DEFAULTS.webhookLeaseMs,
     webhookPollMs: env.CONNECTD_WEBHOOK_POLL_MS ?? DEFAULTS.webhookPollMs,
+    authFailureLimit: v['auth-failure-limit'] ?? env.CONNECTD_AUTH_FAILURE_LIMIT ?? DEFAULTS.authFailureLimit,
+    allowedHosts: (v['allowed-hosts'] ?? env.CONNECTD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
   };
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -106,7 +115,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       host: '--host', port: '--port', database: '--db', seed: '--seed', logLevel: '--log-level',
       publicUrl: '--public-url', secret: 'CONNECTD_SECRET', secretFile: '--secret-file', codeTtl: '--code-ttl',
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
-      webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS',
+      webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS', allowedHosts: '--allowed-hosts', authFailureLimit: '--auth-failure-limit',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
   }
@@ -157,6 +166,10 @@ Options (environment variable in brackets):
                       (without it, a demo platform and merchant are seeded)
   --log-level LEVEL   ${LOG_LEVELS.join('|')}, default info        [CONNECTD_LOG_LEVEL]
   --public-url URL    origin used in links and redirects           [CONNECTD_PUBLIC_URL]
+  --allowed-hosts H   more host names to answer for, comma-separated, beside the
+                      public URL's, IP addresses and localhost     [CONNECTD_ALLOWED_HOSTS]
+  --auth-failure-limit N  wrong keys, codes or refresh tokens per address per minute
+                      before 429 Too Many Requests, default 20 [CONNECTD_AUTH_FAILURE_LIMIT]
   --code-ttl SECONDS  authorization code lifetime, 1..600, default 300 [CONNECTD_CODE_TTL]
   --webhook-retry M   standard (Stripe-like: 3 days live, 3 retries over hours in test)
                       or fast (1 s, 2 s, 4 s, … for local work and tests) [CONNECTD_WEBHOOK_RETRY]

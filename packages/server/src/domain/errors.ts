@@ -71,6 +71,32 @@ export class PageError extends Error {
   }
 }
 
+const CREDENTIAL_FAILURES = new WeakSet<Error>();
+
+/**
+ * Marks an error that answers a wrong secret key, access token, code or refresh token: the edge
+ * counts these per address and throttles (docs/security.md "Throttling").
+ */
+export function credentialFailure<E extends Error>(err: E): E {
+  CREDENTIAL_FAILURES.add(err);
+  return err;
+}
+
+export function isCredentialFailure(err: unknown): boolean {
+  return err instanceof Error && CREDENTIAL_FAILURES.has(err);
+}
+
+/** Too many failures or rows from one address: 429 with Retry-After, in the family's envelope. */
+export class ThrottledError extends Error {
+  constructor(
+    readonly retryAfter: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ThrottledError';
+  }
+}
+
 export const oauth = {
   invalidRequest: (d: string) => new OAuthError('invalid_request', d),
   invalidGrant: (d: string) => new OAuthError('invalid_grant', d),

@@ -12,6 +12,9 @@ export function checkRegisteredRedirectUri(raw: string): string | null {
   if (raw.length === 0 || raw.length > 2000) return 'must be between 1 and 2000 characters';
   if (/[\s\u0000-\u001f\u007f\\]/.test(raw)) return 'must not contain whitespace, control characters or backslashes';
   if (raw.includes('*')) return 'must not contain wildcards';
+  // It becomes a Location header, which carries ASCII only: a raw 日本 there cannot be sent
+  // (docs/oauth-flow.md §1). Byte-exact matching rules out normalising it for them.
+  if (!sendableInLocation(raw)) return 'must be ASCII: percent-encode other characters (and use the punycode form of an international host name)';
   let url: URL;
   try {
     url = new URL(raw);
@@ -23,6 +26,11 @@ export function checkRegisteredRedirectUri(raw: string): string | null {
   if (url.protocol === 'https:') return null;
   if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return null;
   return 'must use https (http is allowed only for localhost, 127.0.0.1 and [::1])';
+}
+
+/** Printable ASCII only: what an HTTP Location header can carry. */
+export function sendableInLocation(uri: string): boolean {
+  return /^[\x21-\x7e]*$/.test(uri);
 }
 
 /** Whether a registered URI may be used in this mode: live requires https. */

@@ -6,10 +6,13 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { allowedHostChecker } from '../domain/allowed-host.ts';
+import { ApiError, isCredentialFailure, OAuthError, PageError, ThrottledError } from '../domain/errors.ts';
 import { newRequestId } from '../domain/ids.ts';
+import { AuthFailureLocks } from '../web/throttle.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
-import { malformedEncoding, parseForm, parseQuery, wellFormedUrlEncoding } from './parse.ts';
+import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metadataRoute, oauthApiRoutes } from './routes/oauth.ts';
@@ -36,6 +39,13 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
     );
   }
   socket.destroy(err);
+}
+
+function misdirected(family: ReturnType<typeof familyOf>): Error {
+  const message = 'This server does not answer for that host name. Use the address it prints at start, or add the name with --allowed-hosts.';
+  if (family === 'api') return new ApiError(421, 'invalid_request_error', message);
+  if (family === 'oauth' || family === 'authorize') return new OAuthError('invalid_request', message, 421);
+  return new PageError(421, 'Wrong address', message);
 }
 
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
@@ -93,9 +103,20 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     crossOriginEmbedderPolicy: false,
   });
 
+  const hostAllowed = allowedHostChecker(ctx.config.publicUrl, ctx.config.allowedHosts);
+  const authLocks = new AuthFailureLocks(ctx);
+
   // Request-Id on every response (Part B §5.4); a charset other than UTF-8 is refused (BI-40).
   app.addHook('onRequest', async (req, reply) => {
     reply.header('Request-Id', req.id);
+    const family = familyOf(req.url);
+    // DNS rebinding: only our own names (docs/security.md "Host header").
+    if (!hostAllowed(req.headers.host)) throw misdirected(family);
+    // Addresses that sent too many wrong keys, codes or tokens wait (docs/security.md "Throttling").
+    if (family === 'oauth' || family === 'api') {
+      const wait = await authLocks.retryAfter(req.ip);
+      if (wait > 0) throw new ThrottledError(wait, `Too many failed authentication attempts from your address. Try again in ${wait} seconds.`);
+    }
     const ct = req.headers['content-type'];
     if (typeof ct === 'string' && /charset=/i.test(ct) && !/charset="?utf-?8"?/i.test(ct)) {
       const err = Object.assign(new Error('Unsupported charset'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
@@ -106,7 +127,6 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     }
     // qs keeps undecodable values as raw text; on the OAuth endpoints that is a 400, not a guess
     // (security plan BI-31). The query parser itself must not throw: it runs inside the router.
-    const family = familyOf(req.url);
     const q = req.url.indexOf('?');
     if ((family === 'authorize' || family === 'oauth') && q >= 0 && !wellFormedUrlEncoding(req.url.slice(q + 1))) {
       throw malformedEncoding();
@@ -121,8 +141,18 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     );
   });
 
+  // Page forms follow /v1's rule: no NUL characters in names or values (docs/security.md "Input").
+  app.addHook('preValidation', async (req) => {
+    if (req.method !== 'POST' || familyOf(req.url) !== 'page') return;
+    const nul = nulParam(asParams(req.body), '');
+    if (nul !== null) throw new PageError(400, 'Invalid input', `Invalid ${nul}: NUL characters are not allowed.`);
+  });
+
   app.setErrorHandler(async (err, req, reply) => {
     const family = familyOf(req.url);
+    if (isCredentialFailure(err)) {
+      await authLocks.fail(req.ip).catch((e: unknown) => ctx.log.warn({ event: 'throttle.failed', message: e instanceof Error ? e.message : String(e) }, 'counting a failed authentication failed'));
+    }
     const wire = toWire(err, family, req.id);
     if (wire.unexpected) {
       const e = err instanceof Error ? err : new Error(String(err));

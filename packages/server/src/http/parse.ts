@@ -44,3 +44,17 @@ export function parseQuery(query: string): Record<string, unknown> {
 export function asParams(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
+
+/**
+ * The first parameter whose name or value holds a NUL character (PostgreSQL text cannot hold one):
+ * refused on /v1 and on page forms alike (docs/security.md "Input").
+ */
+export function nulParam(value: unknown, name: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? name : null;
+  if (!value || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const inner = k.includes('\u0000') ? (name ? `${name}[${k}]` : k) : nulParam(v, name ? `${name}[${k}]` : k);
+    if (inner !== null) return inner.replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+  }
+  return null;
+}

@@ -1,7 +1,7 @@
 // The one error-to-wire mapping: OAuth envelope under /oauth/token and /oauth/deauthorize,
 // on-page JSON for /oauth/authorize, Stripe's API envelope under /v1, HTML for pages.
 // Unknown errors become a generic 500 that leaks nothing (node-oidc-provider err_out.js).
-import { ApiError, AuthorizePageError, OAuthError, PageError } from '../domain/errors.ts';
+import { ApiError, AuthorizePageError, OAuthError, PageError, ThrottledError } from '../domain/errors.ts';
 import { PasswordHashBusyError } from '../domain/secrets.ts';
 
 export type Family = 'oauth' | 'authorize' | 'api' | 'page';
@@ -90,6 +90,20 @@ export function toWire(err: unknown, family: Family, requestId: string): WireErr
   }
   if (err instanceof PageError) {
     return { status: err.status, headers: NO_STORE, body: { error: { type: 'invalid_request_error', message: err.message } }, page: { title: err.title, message: err.message }, unexpected: false };
+  }
+  if (err instanceof ThrottledError) {
+    // Stripe's rate-limit shape (HTTP 429, code rate_limit); the SDKs must not retry at once.
+    const headers = { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfter))), 'Stripe-Should-Retry': 'false' };
+    if (family === 'oauth' || family === 'authorize') {
+      return { status: 429, headers: { ...NO_STORE, ...headers }, body: { error: 'invalid_request', error_description: err.message }, unexpected: false };
+    }
+    return {
+      status: 429,
+      headers,
+      body: { error: { code: 'rate_limit', message: err.message, type: 'invalid_request_error' } },
+      page: { title: 'Too many requests', message: err.message },
+      unexpected: false,
+    };
   }
   if (err instanceof PasswordHashBusyError) {
     const message = 'Too many sign-in attempts are being processed. Please try again in a moment.';

@@ -3,7 +3,7 @@
 // redirected, and even then only access_denied is (the rest are on-page JSON).
 import { AuthorizePageError } from '../domain/errors.ts';
 import type { Mode } from '../domain/ids.ts';
-import { matchRegisteredRedirectUri, usableInMode } from '../domain/redirect-uri.ts';
+import { matchRegisteredRedirectUri, sendableInLocation, usableInMode } from '../domain/redirect-uri.ts';
 import { parseScope, type Scope } from '../domain/scopes.ts';
 import type { Context } from '../context.ts';
 import { findPlatformByClientId, type Platform } from '../store/platforms.ts';
@@ -61,7 +61,8 @@ export async function validateAuthorizeRequest(ctx: Context, params: Params): Pr
   // 2. redirect_uri: exact match against the registered list; absent → the first usable one.
   const redirectParam = single(params, 'redirect_uri');
   if (redirectParam.kind === 'invalid') throw pageError('invalid_request', 'Duplicate or malformed redirect_uri parameter.', state);
-  const usable = platform.redirect_uris.filter((u) => usableInMode(u, mode));
+  // A URI registered before registration refused non-ASCII cannot be redirected to: never offered.
+  const usable = platform.redirect_uris.filter((u) => usableInMode(u, mode) && sendableInLocation(u));
   let redirectUri: string | null;
   if (redirectParam.kind === 'value') {
     redirectUri = matchRegisteredRedirectUri(redirectParam.value, usable);

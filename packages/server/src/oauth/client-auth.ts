@@ -1,6 +1,6 @@
 // Client authentication for /oauth/token and /oauth/deauthorize (contract Part A "Token endpoint",
 // Part B §2.1): Bearer, Basic (username = key), or body client_secret; the header wins.
-import { OAuthError } from '../domain/errors.ts';
+import { credentialFailure, OAuthError } from '../domain/errors.ts';
 import { maskKey, patterns, type Mode } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { findKeyByHash } from '../store/keys.ts';
@@ -58,7 +58,7 @@ export async function authenticateClient(
     const parsed = fromHeader(input.authorization);
     scheme = parsed.scheme;
     if (!parsed.key) {
-      throw fail(scheme, 'No valid API key provided. Send your secret API key in the Authorization header using the Bearer authentication method.');
+      throw credentialFailure(fail(scheme, 'No valid API key provided. Send your secret API key in the Authorization header using the Bearer authentication method.'));
     }
     key = parsed.key;
   } else {
@@ -67,7 +67,7 @@ export async function authenticateClient(
   if (!key) {
     throw fail(null, 'No API key provided. Send your secret API key in the Authorization header using the Bearer authentication method.');
   }
-  const unknown = () => fail(scheme, `No such API key: ${maskKey(key)}`);
+  const unknown = () => credentialFailure(fail(scheme, `No such API key: ${maskKey(key)}`));
   if (!patterns.secretKey.test(key)) throw unknown();
   const keyHash = ctx.hash(key);
   const record = await findKeyByHash(ctx.store.db, keyHash);

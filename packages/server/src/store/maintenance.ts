@@ -2,6 +2,7 @@
 // without bound (anonymous sessions, abandoned authorize requests, old codes and idempotency keys).
 import { IDEMPOTENCY_TTL } from './idempotency.ts';
 import type { Db } from './schema.ts';
+import { purgeThrottles } from './throttle.ts';
 
 /** Codes are kept a day past expiry so a late replay still meets "already used" and revokes. */
 export const CODE_RETENTION = 24 * 3600;
@@ -12,6 +13,7 @@ export async function purgeExpired(db: Db, now: number): Promise<Record<string, 
   counts.sessions = count(await db.deleteFrom('sessions').where('expires_at', '<=', now).execute());
   counts.authorize_requests = count(await db.deleteFrom('authorize_requests').where('expires_at', '<=', now).execute());
   counts.authorization_codes = count(await db.deleteFrom('authorization_codes').where('expires_at', '<=', now - CODE_RETENTION).execute());
+  counts.throttles = await purgeThrottles(db, now, 900);
   counts.idempotency_keys = count(await db.deleteFrom('idempotency_keys').where('created', '<=', now - IDEMPOTENCY_TTL).execute());
   return counts;
 }

@@ -237,6 +237,20 @@ const m0003: Migration = {
   },
 };
 
+// Throttling counters shared by every process (docs/security.md "Throttling").
+const m0004: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('throttles')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('window_start', BIG, (c) => c.notNull())
+      .addColumn('hits', 'integer', (c) => c.notNull())
+      .addColumn('locked_until', BIG, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('throttles_locked').on('throttles').column('locked_until').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003 }),
+  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003, '0004_throttles': m0004 }),
 };

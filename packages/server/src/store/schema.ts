@@ -189,6 +189,13 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface ThrottlesTable {
+  key: string;
+  window_start: number;
+  hits: number;
+  locked_until: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -205,6 +212,7 @@ export interface Database {
   resources: ResourcesTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  throttles: ThrottlesTable;
 }
 
 export type Db = Kysely<Database>;

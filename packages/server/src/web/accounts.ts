@@ -4,7 +4,7 @@ import { hashPassword, passwordTooLong, verifyPassword } from '../domain/secrets
 import type { Context } from '../context.ts';
 import { createAccount, findLoginAccount, type CreatedAccount } from '../store/accounts.ts';
 import type { AccountsTable } from '../store/schema.ts';
-import { LoginThrottle } from './throttle.ts';
+import { loginFailed, loginSucceeded, loginWait } from './throttle.ts';
 
 export const COUNTRIES: Array<[string, string]> = [
   ['US', 'United States'], ['GB', 'United Kingdom'], ['CA', 'Canada'], ['AU', 'Australia'], ['FR', 'France'],
@@ -63,11 +63,6 @@ export async function registerAccount(ctx: Context, input: RegistrationInput): P
   }
 }
 
-// Security plan AC-09: 5 failures for one account from one address lock that pair for 15 min, so
-// an attacker elsewhere cannot lock the owner out; 50 failures across addresses lock the account
-// for 15 min, which slows a distributed guess without a permanent lockout.
-const pairThrottle = new LoginThrottle(5);
-const accountThrottle = new LoginThrottle(50);
 const BAD_LOGIN = 'Incorrect email or password.';
 
 export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknown, address: string): Promise<AccountsTable> {
@@ -75,21 +70,20 @@ export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknow
   const password = typeof passwordRaw === 'string' ? passwordRaw : '';
   if (!email || !password) throw new FormError('Enter your email and password.');
   if (passwordTooLong(password)) throw new FormError(BAD_LOGIN);
-  const now = ctx.clock.now();
-  const pair = `${email}|${address}`;
-  if (pairThrottle.isLocked(pair, now) || accountThrottle.isLocked(email, now)) {
-    throw new PageError(429, 'Too many attempts', 'Too many failed sign-in attempts for this account. Try again in 15 minutes.');
+  // Counted in the database, so every process sharing it agrees (docs/security.md "Throttling").
+  const wait = await loginWait(ctx, email, address);
+  if (wait > 0) {
+    throw new PageError(429, 'Too many attempts', `Too many failed sign-in attempts for this account. Try again in ${Math.ceil(wait / 60)} minutes.`);
   }
   const account = await findLoginAccount(ctx.store.db, email);
   // Unknown emails are checked against a dummy hash: same message, similar time (AC-10).
   const ok = await verifyPassword(password, account?.password_hash ?? null);
   if (!ok || !account) {
-    pairThrottle.fail(pair, now);
-    accountThrottle.fail(email, now);
+    await loginFailed(ctx, email, address);
     ctx.log.info({ event: 'login.failed' }, 'login failed');
     throw new FormError(BAD_LOGIN);
   }
-  pairThrottle.succeed(pair);
+  await loginSucceeded(ctx, email, address);
   ctx.log.info({ event: 'login.succeeded', account: account.id }, 'login succeeded');
   return account;
 }

@@ -6,6 +6,8 @@ import type { Context } from '../context.ts';
 import { deleteSession, findSession, insertSession, rebindAuthorizeRequests } from '../store/sessions.ts';
 
 export const SESSION_TTL = 12 * 3600;
+/** A visitor who has not signed in keeps a row for an hour at most (docs/security.md "Throttling"). */
+export const ANONYMOUS_SESSION_TTL = 3600;
 
 export interface Session {
   hash: string;
@@ -34,7 +36,7 @@ export async function startSession(ctx: Context, accountId: string | null): Prom
   const cookieValue = randomBase62(43);
   const now = ctx.clock.now();
   const session: Session = { hash: ctx.hash(cookieValue), accountId, csrf: randomBase62(32) };
-  await insertSession(ctx.store.db, { hash: session.hash, account_id: accountId, csrf: session.csrf, created: now, expires_at: now + SESSION_TTL });
+  await insertSession(ctx.store.db, { hash: session.hash, account_id: accountId, csrf: session.csrf, created: now, expires_at: now + (accountId ? SESSION_TTL : ANONYMOUS_SESSION_TTL) });
   return { cookieValue, session };
 }
 

@@ -10,7 +10,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
-function track(child: ChildProcess): ChildProcess {
+function track<C extends ChildProcess>(child: C): C {
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;

@@ -8,7 +8,7 @@ import type { ApiRoute } from '../../api/route-table.ts';
 import { API_ROUTES } from '../../api/routes.ts';
 import { enforceScope } from '../../api/scope-guard.ts';
 import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
-import { asParams } from '../parse.ts';
+import { asParams, nulParam } from '../parse.ts';
 import { toWire } from '../wire-errors.ts';
 
 const printable = (key: string) => key.replace(/[^\x20-\x7e]/g, '').slice(0, 255);
@@ -50,17 +50,6 @@ async function idempotent(
         'idempotency_key_in_use',
       );
   }
-}
-
-/** The first parameter whose name or value holds a NUL character (PostgreSQL text cannot hold one). */
-function nulParam(value: unknown, name: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? name : null;
-  if (!value || typeof value !== 'object') return null;
-  for (const [k, v] of Object.entries(value)) {
-    const inner = k.includes('\u0000') ? (name ? `${name}[${k}]` : k) : nulParam(v, name ? `${name}[${k}]` : k);
-    if (inner !== null) return inner.replace(/[^\x20-\x7e]/g, '').slice(0, 200);
-  }
-  return null;
 }
 
 function handlerFor(ctx: Context, route: ApiRoute) {

@@ -1,7 +1,7 @@
 // Server-rendered pages at the edge: sessions, CSRF, the authorize interaction and the dashboard.
 // Protocol decisions live in oauth/ and web/; this file only moves values in and out of HTTP.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PageError } from '../../domain/errors.ts';
+import { PageError, ThrottledError } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
 import type { AccountsTable, Db } from '../../store/schema.ts';
 import type { Context } from '../../context.ts';
@@ -37,6 +37,7 @@ import { html } from '../../web/html.ts';
 import { layout } from '../../web/layout.ts';
 import { STYLESHEET } from '../../web/styles.ts';
 import { cookieSpec, csrfMatches, endSession, loadSession, rotateSession, SESSION_TTL, startSession, type Session } from '../../web/session.ts';
+import { anonymousRow } from '../../web/throttle.ts';
 import { asParams } from '../parse.ts';
 
 const AUTHORIZE_REQUEST_TTL = 3600;
@@ -61,9 +62,16 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
   const setCookie = (reply: FastifyReply, value: string) =>
     reply.setCookie(cookie.name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookie.secure, maxAge: SESSION_TTL });
 
+  /** Rows stored for visitors without an account are limited per address (docs/security.md "Throttling"). */
+  async function countAnonymousRow(req: FastifyRequest): Promise<void> {
+    const wait = await anonymousRow(ctx, req.ip);
+    if (wait > 0) throw new ThrottledError(wait, `Too many requests from your address. Try again in ${wait} seconds.`);
+  }
+
   async function ensureSession(req: FastifyRequest, reply: FastifyReply): Promise<Session> {
     const existing = await currentSession(req);
     if (existing) return existing;
+    await countAnonymousRow(req);
     const { cookieValue, session } = await startSession(ctx, null);
     setCookie(reply, cookieValue);
     return session;
@@ -181,6 +189,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
       return reply.code(302).header('Location', redirectUrl).send();
     }
     const session = existing ?? (await ensureSession(req, reply));
+    if (!session.accountId) await countAnonymousRow(req);
     const id = randomBase62(32);
     const now = ctx.clock.now();
     await insertAuthorizeRequest(ctx.store.db, {

@@ -2,7 +2,7 @@
 // Reads top to bottom like the contract: presence, lookup, ownership, mode, replay, expiry,
 // redirect_uri and PKCE bindings, then one transaction that consumes and mints.
 import { createHash } from 'node:crypto';
-import { OAuthError, oauth } from '../../domain/errors.ts';
+import { credentialFailure, OAuthError, oauth } from '../../domain/errors.ts';
 import { newRefreshToken, patterns, randomBase62 } from '../../domain/ids.ts';
 import { mintAccessToken } from '../access-token.ts';
 import { constantTimeEqual } from '../../domain/secrets.ts';
@@ -44,7 +44,7 @@ export async function authorizationCodeGrant(
   const codeHash = ctx.hash(code);
   const found = patterns.code.test(code) ? await findCode(ctx.store.db, codeHash) : undefined;
   const shown = echo(code, patterns.code);
-  if (!found) throw oauth.invalidGrant(shown ? `Authorization code does not exist: ${shown}` : 'Authorization code does not exist');
+  if (!found) throw credentialFailure(oauth.invalidGrant(shown ? `Authorization code does not exist: ${shown}` : 'Authorization code does not exist'));
   // Another platform's code is refused and, deliberately, not burnt (Part A "Codes").
   if (!client.platform || found.platform_id !== client.platform.account_id) {
     throw oauth.invalidGrant('Authorization code provided does not belong to you');

@@ -1,6 +1,6 @@
 // grant_type=refresh_token (contract Part A "Refresh tokens", Part B §2.3): not rotated; scope may
 // narrow, never widen; the previous access token of the same scope and mode is revoked.
-import { oauth } from '../../domain/errors.ts';
+import { credentialFailure, oauth } from '../../domain/errors.ts';
 import { patterns } from '../../domain/ids.ts';
 import { mintAccessToken } from '../access-token.ts';
 import { parseScope, scopeWithin, type Scope } from '../../domain/scopes.ts';
@@ -25,7 +25,7 @@ export async function refreshTokenGrant(ctx: Context, client: AuthenticatedClien
   const found = patterns.refreshToken.test(refreshToken) ? await findRefreshToken(ctx.store.db, hash) : undefined;
   if (!found || found.revoked_at !== null) {
     const shown = echo(refreshToken, patterns.refreshToken);
-    throw oauth.invalidGrant(shown ? `Refresh token does not exist: ${shown}` : 'Refresh token does not exist');
+    throw credentialFailure(oauth.invalidGrant(shown ? `Refresh token does not exist: ${shown}` : 'Refresh token does not exist'));
   }
   if (!client.platform || found.platform_id !== client.platform.account_id) {
     throw oauth.invalidGrant('Refresh token provided does not belong to you');

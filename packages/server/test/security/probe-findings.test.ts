@@ -1,0 +1,127 @@
+// The findings of a probe made as an attacker would (issue 7 §2), on both databases: non-ASCII
+// redirect URIs, the Host header (docs/security.md), NUL bytes in page forms, guessable seeded
+// keys. Throttling has its own file (throttling.test.ts).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { updatePlatform } from '../../src/store/platforms.ts';
+import { A, testSeed } from '../support/fixtures.ts';
+import { FormClient } from '../support/flow.ts';
+import { runCli } from '../support/process.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+
+/** A request with a Host header of our choosing (fetch does not let one be set). */
+function withHost(url: string, host: string, method = 'GET', body = '', headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: { host, ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+for (const db of DB_KINDS) {
+  describe(`the probe's findings on ${db}`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ db });
+    });
+    after(() => server?.close());
+
+    it('refuses a non-ASCII redirect URI at registration, and never stores a code for one registered before', async () => {
+      const c = new FormClient(server.url);
+      await c.login(A.email, A.password);
+      const page = await c.get('/dashboard/platform');
+      const csrf = FormClient.csrfFrom(page.text);
+      for (const uri of ['https://platform.example/cb?q=日本', 'https://日本.example/cb']) {
+        const res = await c.post('/dashboard/platform/redirect-uris/add', { _csrf: csrf, uri });
+        assert.equal(res.status, 400, uri);
+        assert.match(res.text, /must be ASCII/);
+      }
+      assert.equal((await c.post('/dashboard/platform/redirect-uris/add', { _csrf: csrf, uri: 'https://platform.example/cb?q=%E6%97%A5%E6%9C%AC' })).status, 303);
+
+      // As a release before this check may have stored it.
+      const raw = 'https://platform.example/cb?q=日本';
+      const platform = testSeed().accounts.find((a) => a.id === A.id)?.platform;
+      await updatePlatform(server.ctx.store.db, A.id, { redirect_uris: [raw, ...(platform?.redirect_uris ?? [])] });
+      const codesBefore = await server.ctx.store.db.selectFrom('authorization_codes').select('hash').execute();
+      const merchant = new FormClient(server.url);
+      await merchant.login('merchant-m@example.com', 'merchant-m-password');
+      const res = await merchant.authorize({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write', redirect_uri: raw, state: 's' });
+      assert.equal(res.status, 400, res.text);
+      assert.equal((JSON.parse(res.text) as { error: string }).error, 'invalid_redirect_uri');
+      const codesAfter = await server.ctx.store.db.selectFrom('authorization_codes').select('hash').execute();
+      assert.equal(codesAfter.length, codesBefore.length, 'no code stored');
+    });
+
+    it('answers 421 to a Host it does not serve (DNS rebinding), on pages, /oauth and /v1', async () => {
+      const evil = 'rebind.evil.example:12111';
+      const reg = await withHost(`${server.url}/register`, evil);
+      assert.equal(reg.status, 421);
+      assert.match(reg.text, /does not answer for that host name/);
+      const form = 'email=x%40example.com&password=long-password&business_name=X&country=US';
+      const posted = await withHost(`${server.url}/register`, evil, 'POST', form, { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://rebind.evil.example:12111' });
+      assert.equal(posted.status, 421);
+      const token = await withHost(`${server.url}/oauth/token`, evil, 'POST', 'grant_type=authorization_code&code=ac_x', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${A.testSecret}` });
+      assert.equal(token.status, 421);
+      assert.equal((JSON.parse(token.text) as { error: string }).error, 'invalid_request');
+      const v1 = await withHost(`${server.url}/v1/account`, evil, 'GET', '', { authorization: `Bearer ${A.testSecret}` });
+      assert.equal(v1.status, 421);
+      assert.equal((JSON.parse(v1.text) as { error: { type: string } }).error.type, 'invalid_request_error');
+      // Our own names: the public URL's host, IP literals, localhost.
+      const port = new URL(server.url).port;
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'app.localhost']) {
+        assert.equal((await withHost(`${server.url}/login`, host)).status, 200, host);
+      }
+      const named = await startTestServer({ db, args: ['--allowed-hosts', 'connectd.test'] });
+      try {
+        assert.equal((await withHost(`${named.url}/login`, 'connectd.test')).status, 200);
+        assert.equal((await withHost(`${named.url}/login`, 'other.test')).status, 421);
+      } finally {
+        await named.close();
+      }
+    });
+
+    it('refuses NUL bytes in page forms, as /v1 does, and stores nothing', async () => {
+      const c = new FormClient(server.url);
+      const page = await c.get('/register');
+      const email = `nul-${db}@example.com`;
+      const res = await c.post('/register', { _csrf: FormClient.csrfFrom(page.text), email, password: 'long-password', business_name: 'Bad\u0000Name', country: 'US' });
+      assert.equal(res.status, 400);
+      assert.match(res.text, /Invalid business_name: NUL characters are not allowed/);
+      const stored = await server.ctx.store.db.selectFrom('accounts').select('id').where('email', '=', email).execute();
+      assert.deepEqual(stored, []);
+      const platform = new FormClient(server.url);
+      await platform.login(A.email, A.password);
+      const settings = await platform.get('/dashboard/platform');
+      const renamed = await platform.post('/dashboard/platform/settings', { _csrf: FormClient.csrfFrom(settings.text), name: 'Evil\u0000Co', icon_url: '', brand_color: '#123abc' });
+      assert.equal(renamed.status, 400);
+      const row = await server.ctx.store.db.selectFrom('platforms').select('name').where('account_id', '=', A.id).executeTakeFirst();
+      assert.ok(!row?.name?.includes('\u0000'));
+    });
+  });
+}
+
+describe('seeded keys', () => {
+  it('refuses a live secret key too short to be unguessable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'connectd-seedkey-'));
+    try {
+      const seed = { accounts: [{ email: 'p@example.com', password: 'long-password', keys: { live_secret: 'sk_live_1' } }] };
+      writeFileSync(join(dir, 'seed.json'), JSON.stringify(seed));
+      const r = await runCli(['serve', '--port', '0', '--db', ':memory:', '--seed', join(dir, 'seed.json')]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /accounts\[0\]\.keys\.live_secret: must have at least 24 letters and digits/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
