@@ -128,7 +128,7 @@ export class DeliveryWorker {
         'cache-control': 'no-cache',
         'stripe-signature': signature,
       },
-      endpoint.livemode === 1,
+      { livemode: endpoint.livemode === 1, privateTargets: this.ctx.config.webhookPrivateTargets },
       timeoutMs,
     );
     return { statusCode: status, error: null, durationMs: Math.round(performance.now() - started) };
