@@ -1,7 +1,9 @@
 // One typed configuration, validated at start; the only reader of process.env.
+import { BlockList, isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { isLocalhostName, type PrivateTargets } from '../webhooks/ssrf.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -23,13 +25,14 @@ const schema = z.object({
   webhookRetry: z.enum(['standard', 'fast']),
   webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
   webhookPollMs: z.coerce.number().int().min(10).max(60_000),
-  /** Host names answered beside the public URL's, IP literals and localhost (docs/security.md). */
   /** Wrong keys, codes or tokens per address per minute before 429 (docs/security.md "Throttling"). */
   authFailureLimit: z.coerce.number().int().min(1).max(1_000_000),
+  /** Host names answered beside the public URL's, IP literals and localhost (docs/security.md). */
   allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be host names separated by commas')),
+  webhookPrivateTargets: z.enum(['allow', 'deny']).optional(),
 });
 
-export type Config = z.infer<typeof schema> & { publicUrl: string };
+export type Config = z.infer<typeof schema> & { publicUrl: string; webhookPrivateTargets: PrivateTargets };
 
 /** Newest API version of the stripe-node release in our lockfile (contract Part A "Events"). */
 export const DEFAULT_API_VERSION = '2026-10-28.endive';
@@ -67,6 +70,7 @@ const FLAG_OPTIONS = {
   'secret-file': { type: 'string' },
   'code-ttl': { type: 'string' },
   'webhook-retry': { type: 'string' },
+  'webhook-private-targets': { type: 'string' },
   platform: { type: 'string' },
   account: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -106,6 +110,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     webhookPollMs: env.CONNECTD_WEBHOOK_POLL_MS ?? DEFAULTS.webhookPollMs,
     authFailureLimit: v['auth-failure-limit'] ?? env.CONNECTD_AUTH_FAILURE_LIMIT ?? DEFAULTS.authFailureLimit,
     allowedHosts: (v['allowed-hosts'] ?? env.CONNECTD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    webhookPrivateTargets: v['webhook-private-targets'] ?? (env.CONNECTD_WEBHOOK_PRIVATE_TARGETS || undefined),
   };
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -116,6 +121,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       publicUrl: '--public-url', secret: 'CONNECTD_SECRET', secretFile: '--secret-file', codeTtl: '--code-ttl',
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
       webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS', allowedHosts: '--allowed-hosts', authFailureLimit: '--auth-failure-limit',
+      webhookPrivateTargets: '--webhook-private-targets',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
   }
@@ -125,6 +131,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     throw new ConfigError('CONNECTD_SECRET or --secret-file is required when CONNECTD_ENV=production');
   }
   const hostForUrl = c.host.includes(':') ? `[${c.host}]` : c.host === '0.0.0.0' ? '127.0.0.1' : c.host;
+  const publicUrl = (c.publicUrl ?? `http://${hostForUrl}:${c.port}`).replace(/\/$/, '');
   return {
     command: parsed.positionals[0],
     positionals: parsed.positionals.slice(1),
@@ -132,7 +139,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     help: v.help ?? false,
     config: {
       ...c,
-      publicUrl: (c.publicUrl ?? `http://${hostForUrl}:${c.port}`).replace(/\/$/, ''),
+      publicUrl,
+      webhookPrivateTargets: c.webhookPrivateTargets ?? defaultPrivateTargets(c.environment, c.host, publicUrl),
       ...(c.secretFile || c.database === ':memory:' ? {} : { secretFile: defaultSecretFile(c.database) }),
     },
   };
@@ -145,6 +153,33 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
 export function defaultSecretFile(database: string): string {
   const dir = /^postgres(ql)?:\/\//.test(database) ? resolve('data') : dirname(resolve(database));
   return `${dir}.key`;
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  const v = isIP(h);
+  return isLocalhostName(h) || (v !== 0 && LOOPBACK.check(h, v === 6 ? 'ipv6' : 'ipv4'));
+}
+
+/**
+ * Webhooks to loopback and private addresses are for a developer's own machine (docs/configuration.md):
+ * allowed by default only in development, listening on loopback, and not published under another
+ * origin (a reverse proxy makes a loopback listener public). Otherwise their delivery log would
+ * turn connectd into a scanner of the operator's network.
+ */
+function defaultPrivateTargets(environment: string, host: string, publicUrl: string): PrivateTargets {
+  if (environment !== 'development') return 'deny';
+  let publicHost: string;
+  try {
+    publicHost = new URL(publicUrl).hostname;
+  } catch {
+    return 'deny';
+  }
+  return isLoopback(host) && isLoopback(publicHost) ? 'allow' : 'deny';
 }
 
 export const HELP = `connectd — a self-hosted Stripe Connect OAuth provider (Standard accounts)
@@ -173,6 +208,10 @@ Options (environment variable in brackets):
   --code-ttl SECONDS  authorization code lifetime, 1..600, default 300 [CONNECTD_CODE_TTL]
   --webhook-retry M   standard (Stripe-like: 3 days live, 3 retries over hours in test)
                       or fast (1 s, 2 s, 4 s, … for local work and tests) [CONNECTD_WEBHOOK_RETRY]
+  --webhook-private-targets allow|deny
+                      may test-mode webhooks go to loopback and private addresses?
+                      default allow only in development on a loopback host and URL,
+                      deny otherwise                    [CONNECTD_WEBHOOK_PRIVATE_TARGETS]
                       delivery lease in ms, default 30000       [CONNECTD_WEBHOOK_LEASE_MS]
                       delivery poll interval in ms, default 250 [CONNECTD_WEBHOOK_POLL_MS]
   --secret-file PATH  key file holding the server secret, created on first run with

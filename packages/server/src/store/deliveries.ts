@@ -1,5 +1,6 @@
-// The delivery queue: rows claimed with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL, so several
-// processes share the work without double sends), and the attempt log shown in the dashboard.
+// The delivery queue: rows claimed with a lease (under a lock on their endpoint on PostgreSQL, so
+// several processes share the work without double sends or exceeding the per-endpoint cap), and
+// the attempt log shown in the dashboard.
 import { sql } from 'kysely';
 import { randomBase62 } from '../domain/ids.ts';
 import type { Store } from './dialect.ts';
@@ -39,38 +40,72 @@ export interface ClaimedDelivery extends DeliveriesTable {
 }
 
 /**
- * Claims up to `limit` due deliveries for `leaseMs`. On PostgreSQL the inner SELECT skips rows
- * another process holds; on SQLite the write transaction (BEGIN IMMEDIATE) serializes claimers.
- * Times: `now` in seconds for next_attempt_at, `nowMs` for leases. Deliveries to `skipEndpoints`
- * (endpoints at this worker's concurrency cap) are left alone, so a backlog on a slow endpoint
- * never fills the batch and starves the others.
+ * Claims up to `limit` due deliveries for `leaseMs`, never more than `perEndpoint` leased at once
+ * to one endpoint, counted over every process sharing the database (docs/webhooks.md): a slow
+ * endpoint's backlog waits for its own slots and never fills the batch ahead of other endpoints.
+ * On PostgreSQL the endpoint rows are locked (FOR NO KEY UPDATE SKIP LOCKED) while their leases are
+ * counted and taken, so two processes never both fill the same endpoint's free slots; an endpoint
+ * another process is claiming for right now is skipped until the next poll. On SQLite the write
+ * transaction (BEGIN IMMEDIATE) serializes claimers. Times: `now` in seconds for
+ * next_attempt_at, `nowMs` for leases (a lease with lease_until >= nowMs is in flight).
  */
-export async function claimDue(store: Store, owner: string, now: number, nowMs: number, leaseMs: number, limit: number, skipEndpoints: readonly string[] = []): Promise<ClaimedDelivery[]> {
+export async function claimDue(store: Store, owner: string, now: number, nowMs: number, leaseMs: number, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
   return store.transaction(async (trx) => {
-    let due = trx
+    const due = trx
       .selectFrom('deliveries')
-      .select('id')
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
-      .orderBy('next_attempt_at')
-      .limit(limit);
-    if (skipEndpoints.length > 0) due = due.where('endpoint_id', 'not in', [...skipEndpoints]);
-    if (store.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    const ids = (await due.execute()).map((r) => r.id);
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]));
+    const leased = trx.selectFrom('deliveries').where('status', '=', 'pending').where('lease_until', '>=', nowMs);
+    // Endpoints with due deliveries, oldest first, leaving out those that look full (counted
+    // again below, under the lock).
+    const candidates = await due
+      .select((eb) => ['endpoint_id', eb.fn.min('next_attempt_at').as('first')])
+      .where('endpoint_id', 'not in', leased.select('endpoint_id').groupBy('endpoint_id').having((eb) => eb.fn.countAll(), '>=', perEndpoint))
+      .groupBy('endpoint_id')
+      .orderBy('first')
+      .limit(limit)
+      .execute();
+    let endpoints = candidates.map((c) => c.endpoint_id);
+    if (endpoints.length === 0) return [];
+    if (store.dialect === 'postgres') {
+      const locked = await trx.selectFrom('webhook_endpoints').select('id').where('id', 'in', endpoints).forNoKeyUpdate().skipLocked().execute();
+      const mine = new Set(locked.map((r) => r.id));
+      endpoints = endpoints.filter((e) => mine.has(e));
+      if (endpoints.length === 0) return [];
+    }
+    const inFlight = await leased
+      .select((eb) => ['endpoint_id', eb.fn.countAll<number>().as('n')])
+      .where('endpoint_id', 'in', endpoints)
+      .groupBy('endpoint_id')
+      .execute();
+    const busy = new Map(inFlight.map((r) => [r.endpoint_id, Number(r.n)]));
+    const ids: string[] = [];
+    for (const endpointId of endpoints) {
+      const take = Math.min(perEndpoint - (busy.get(endpointId) ?? 0), limit - ids.length);
+      if (take <= 0) continue;
+      const rows = await due.select('id').where('endpoint_id', '=', endpointId).orderBy('next_attempt_at').orderBy('id').limit(take).execute();
+      ids.push(...rows.map((r) => r.id));
+      if (ids.length >= limit) break;
+    }
     if (ids.length === 0) return [];
-    await trx
+    // Conditions again: a late recordAttempt of an expired lease's owner may have finished the row.
+    const claimed = await trx
       .updateTable('deliveries')
       .set({ lease_until: nowMs + leaseMs, lease_owner: owner })
       .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+      .returning('id')
       .execute();
+    if (claimed.length === 0) return [];
     return trx
       .selectFrom('deliveries')
       .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'deliveries.endpoint_id')
       .innerJoin('events', 'events.id', 'deliveries.event_id')
       .selectAll('deliveries')
       .select(['webhook_endpoints.url as url', sql<string>`coalesce(events.body, events.data)`.as('body'), 'events.livemode as livemode'])
-      .where('deliveries.id', 'in', ids)
+      .where('deliveries.id', 'in', claimed.map((r) => r.id))
       .execute();
   });
 }
@@ -121,11 +156,6 @@ export async function recordAttempt(
     }
     return true;
   });
-}
-
-/** Releases a claim without an attempt (the endpoint is at its concurrency cap). */
-export function releaseClaim(db: Db, id: string, owner: string): Promise<unknown> {
-  return db.updateTable('deliveries').set({ lease_until: null, lease_owner: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
 }
 
 /** Resend from the dashboard: a new pending delivery of the same event to the same endpoint. */

@@ -3,31 +3,48 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { refuseAddress, refuseUrl } from './ssrf.ts';
+import { refuseAddress, refuseUrl, type PrivateTargets } from './ssrf.ts';
 
-export class RefusedTarget extends Error {}
+/**
+ * The one message recorded for a refused target, whatever the reason: no connection is attempted,
+ * so the delivery log says nothing about the ports or services behind it (docs/webhooks.md).
+ */
+export const TARGET_NOT_ALLOWED = 'target not allowed';
 
-export function postWebhook(url: string, body: string, headers: Record<string, string>, livemode: boolean, timeoutMs: number): Promise<number> {
-  const literal = refuseUrl(url, livemode);
-  if (literal) return Promise.reject(new RefusedTarget(literal));
-  const target = new URL(url);
-  const lookup: RequestOptions['lookup'] = (hostname, options, callback) => {
+export class RefusedTarget extends Error {
+  constructor() {
+    super(TARGET_NOT_ALLOWED);
+  }
+}
+
+export interface TargetPolicy {
+  livemode: boolean;
+  privateTargets: PrivateTargets;
+}
+
+/** A dns.lookup that only ever hands the socket addresses the policy allows. */
+export function guardedLookup(policy: TargetPolicy): NonNullable<RequestOptions['lookup']> {
+  return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
-      const allowed = addresses.filter((a) => refuseAddress(a.address, livemode) === null);
-      if (allowed.length === 0) {
-        return callback(new RefusedTarget(refuseAddress(addresses[0]?.address ?? '', livemode) ?? 'refused'), '', 0);
-      }
+      const allowed = addresses.filter((a) => refuseAddress(a.address, policy.livemode, policy.privateTargets) === null);
+      if (allowed.length === 0) return callback(new RefusedTarget(), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
       const first = allowed[0] as LookupAddress;
       callback(null, first.address, first.family);
     });
   };
+}
+
+export function postWebhook(url: string, body: string, headers: Record<string, string>, policy: TargetPolicy, timeoutMs: number): Promise<number> {
+  // IP literals and localhost names never reach the lookup: they are refused here, before any socket.
+  if (refuseUrl(url, policy.livemode, policy.privateTargets)) return Promise.reject(new RefusedTarget());
+  const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      { method: 'POST', lookup, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs },
+      { method: 'POST', lookup: guardedLookup(policy), headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

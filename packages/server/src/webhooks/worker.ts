@@ -4,7 +4,7 @@
 // this one after restart) sends it again.
 import { randomBase62 } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
-import { claimDue, recordAttempt, releaseClaim, type AttemptResult, type ClaimedDelivery } from '../store/deliveries.ts';
+import { claimDue, recordAttempt, type AttemptResult, type ClaimedDelivery } from '../store/deliveries.ts';
 import { activeSecrets } from '../store/webhook-endpoints.ts';
 import { retryDelay, type RetryMode } from './retry.ts';
 import { signatureHeader } from './signer.ts';
@@ -14,7 +14,7 @@ export interface WorkerOptions {
   retry: RetryMode;
   leaseMs: number;
   pollMs: number;
-  /** At most this many concurrent requests to one endpoint, per process. */
+  /** At most this many concurrent requests to one endpoint, over all processes sharing the database. */
   perEndpoint: number;
   batch: number;
   timeoutMs: number;
@@ -29,7 +29,6 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
   private stopped = true;
-  private readonly inflight = new Map<string, number>();
   private readonly sends = new Set<Promise<void>>();
 
   constructor(
@@ -38,6 +37,8 @@ export class DeliveryWorker {
   ) {}
 
   start(): void {
+    // The owner names this process's leases and attempts in the database.
+    this.ctx.log.info({ event: 'webhook.worker_started', owner: this.owner }, 'webhook worker started');
     this.stopped = false;
     this.schedule(0);
   }
@@ -63,23 +64,14 @@ export class DeliveryWorker {
     if (this.stopped) return;
     let claimed: ClaimedDelivery[] = [];
     try {
-      const busy = [...this.inflight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
-      claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch, busy);
+      // The cap is counted in the database (leases of every process), so it holds across processes;
+      // a slow endpoint waits for its own slots and other endpoints' deliveries are not held up.
+      claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch, this.opts.perEndpoint);
     } catch (err) {
       this.ctx.log.warn({ event: 'webhook.claim_failed', message: err instanceof Error ? err.message : String(err) }, 'claiming deliveries failed');
     }
     for (const d of claimed) {
-      const busy = this.inflight.get(d.endpoint_id) ?? 0;
-      if (busy >= this.opts.perEndpoint) {
-        // A slow endpoint waits for its own slots; other endpoints' deliveries are not held up.
-        await releaseClaim(this.ctx.store.db, d.id, this.owner).catch(() => undefined);
-        continue;
-      }
-      this.inflight.set(d.endpoint_id, busy + 1);
-      const p = this.deliver(d).finally(() => {
-        this.inflight.set(d.endpoint_id, (this.inflight.get(d.endpoint_id) ?? 1) - 1);
-        this.sends.delete(p);
-      });
+      const p = this.deliver(d).finally(() => this.sends.delete(p));
       this.sends.add(p);
     }
     this.schedule(claimed.length === this.opts.batch ? 0 : this.opts.pollMs);
@@ -128,7 +120,7 @@ export class DeliveryWorker {
         'cache-control': 'no-cache',
         'stripe-signature': signature,
       },
-      endpoint.livemode === 1,
+      { livemode: endpoint.livemode === 1, privateTargets: this.ctx.config.webhookPrivateTargets },
       timeoutMs,
     );
     return { statusCode: status, error: null, durationMs: Math.round(performance.now() - started) };

@@ -1,8 +1,8 @@
 // Chaos (issue 4 "Crash safety", "Two server processes"): connectd as real child processes killed
 // with SIGKILL. Nothing committed is lost: an event committed before the kill is delivered after a
 // restart, a delivery cut off mid-request is sent again once its lease expires, and two processes
-// on one PostgreSQL schema share 1,000 deliveries without a duplicate while healthy and still deliver
-// every event when one of them dies mid-run.
+// on one PostgreSQL schema share 1,000 deliveries without a duplicate while healthy, still deliver
+// every event when one of them dies mid-run, and together never exceed the per-endpoint cap.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,18 +49,18 @@ async function connect(base: string): Promise<string> {
   return String(t.json.stripe_user_id);
 }
 
-function writeSeed(dir: string, name: string, hookUrl: string): string {
+function writeSeed(dir: string, name: string, ...hookUrls: string[]): string {
   const seed = testSeed();
   const platform = seed.accounts[0]?.platform;
   assert.ok(platform);
-  platform.webhook_endpoints = [{ url: hookUrl, secret: SECRET, livemode: false }];
+  platform.webhook_endpoints = hookUrls.map((url) => ({ url, secret: SECRET, livemode: false }));
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(seed));
   return file;
 }
 
-const serve = (db: string, seed: string, env: Record<string, string>) =>
-  spawnServer(['--db', db, '--seed', seed, '--log-level', 'warn', '--webhook-retry', 'fast'], env);
+const serve = (db: string, seed: string, env: Record<string, string>, logLevel = 'warn') =>
+  spawnServer(['--db', db, '--seed', seed, '--log-level', logLevel, '--webhook-retry', 'fast'], env);
 
 describe('crash safety on SQLite (one process, killed and restarted)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'connectd-crash-'));
@@ -147,7 +147,7 @@ describe('crash safety on SQLite (one process, killed and restarted)', () => {
 describe('two server processes on one PostgreSQL schema', () => {
   const N = 1000;
   const dir = mkdtempSync(join(tmpdir(), 'connectd-pg2-'));
-  const schemas = [`chaos_${randomBase62(10).toLowerCase()}`, `chaos_${randomBase62(10).toLowerCase()}`];
+  const schemas = [0, 1, 2].map(() => `chaos_${randomBase62(10).toLowerCase()}`);
   const receiver = new Receiver();
   let hooks = '';
   const procs: ServerProcess[] = [];
@@ -180,13 +180,13 @@ describe('two server processes on one PostgreSQL schema', () => {
    * Commits N events with a producer process whose worker stays idle (60 s poll), then stops it:
    * the two delivering processes start on a full queue and compete for it.
    */
-  async function produce(schema: string, seed: string): Promise<string[]> {
+  async function produce(schema: string, seed: string, events = N, endpoints = 1): Promise<string[]> {
     const producer = await serve(dbUrl(schema), seed, { CONNECTD_WEBHOOK_POLL_MS: '60000' });
     procs.push(producer);
-    const accounts = await pool(N, 20, () => connect(producer.url));
+    const accounts = await pool(events, 20, () => connect(producer.url));
     assert.equal(await producer.stop(), 0);
     const [queued] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where status = 'pending' and attempts = 0`);
-    assert.equal(Number(queued?.n), N, 'every event queued, none sent yet');
+    assert.equal(Number(queued?.n), events * endpoints, 'every event queued, none sent yet');
     return accounts;
   }
 
@@ -196,7 +196,8 @@ describe('two server processes on one PostgreSQL schema', () => {
     const bothUp = new Promise<void>((resolve) => (up = resolve));
     receiver.respond = (r) => (r.path === path ? bothUp.then(() => 200) : 200);
     const env = { CONNECTD_WEBHOOK_POLL_MS: '50', CONNECTD_WEBHOOK_LEASE_MS: String(leaseMs) };
-    const pair = await Promise.all([serve(dbUrl(schema), seed, env), serve(dbUrl(schema), seed, env)]);
+    // Info logs name each process's worker (webhook.worker_started), so a test can tell them apart.
+    const pair = await Promise.all([serve(dbUrl(schema), seed, env, 'info'), serve(dbUrl(schema), seed, env, 'info')]);
     procs.push(...pair);
     up();
     return pair;
@@ -233,16 +234,20 @@ describe('two server processes on one PostgreSQL schema', () => {
     const [, schema = ''] = schemas;
     const seed = writeSeed(dir, 'kill', `${hooks}/kill`);
     const accounts = await produce(schema, seed);
-    const [victim, survivor] = await startPair(schema, seed, '/kill', 2_000);
-    assert.ok(victim && survivor);
+    const pair = await startPair(schema, seed, '/kill', 2_000);
     await waitUntil('a third delivered', () => (unique('/kill').size >= N / 3 ? true : undefined), 30_000);
-    // Hold the answers until both processes have their 4 requests in flight (the per-endpoint cap),
-    // then kill one: its 4 claimed, sent, unanswered deliveries are left leased in its name.
+    // Hold the answers until the endpoint's 4 slots (the per-endpoint cap, over both processes) are
+    // taken, then kill a process holding some: its claimed, sent, unanswered deliveries are left
+    // leased in its name.
     let held = 0;
     let letGo: () => void = () => undefined;
     const hold = new Promise<void>((resolve) => (letGo = resolve));
     receiver.respond = (r) => (r.path === '/kill' ? (held++, hold.then(() => 200)) : 200);
-    await waitUntil('8 requests in flight', () => (held >= 8 ? true : undefined), 10_000);
+    await waitUntil('4 requests in flight', () => (held >= 4 ? true : undefined), 10_000);
+    const holders = await query<{ owner: string; n: string }>(schema, `select lease_owner as owner, count(*) as n from deliveries where status = 'pending' and lease_owner is not null group by lease_owner order by count(*) desc`);
+    const victim = pair.find((p) => holders[0] && p.output().includes(holders[0].owner));
+    const survivor = pair.find((p) => p !== victim);
+    assert.ok(victim && survivor, `a process holds leases: ${JSON.stringify(holders)}`);
     assert.equal(await victim.stop('SIGKILL'), null);
     const atKill = unique('/kill').size;
     assert.ok(atKill < N, 'killed mid-run');
@@ -268,9 +273,43 @@ describe('two server processes on one PostgreSQL schema', () => {
     const orphaned = Number(leasesAtKill.find((l) => l.owner === dead)?.n ?? 0);
     const [stillDead] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where lease_owner = '${dead}'`);
     assert.equal(Number(stillDead?.n), 0, 'every claim of the dead process was taken over');
-    assert.ok(orphaned >= 4, `the dead process held ${orphaned} leases`);
+    assert.ok(orphaned >= 1, `the dead process held ${orphaned} leases`);
     const dupes = at('/kill').length - unique('/kill').size;
-    assert.ok(dupes >= 4, 'its 4 unanswered deliveries were sent again (same event ids)');
+    assert.ok(dupes >= orphaned, `its ${orphaned} unanswered deliveries were sent again (same event ids): ${dupes} duplicates`);
     t.diagnostic(`killed after ${atKill}/${N} deliveries; ${orphaned} deliveries leased by the dead process; ${dupes} sent twice`);
+  });
+
+  it('never more than 4 concurrent requests to one endpoint, over both processes', async (t) => {
+    const [, , schema = ''] = schemas;
+    const paths = ['/capA', '/capB'];
+    const seed = writeSeed(dir, 'cap', ...paths.map((p) => `${hooks}${p}`));
+    const events = 60;
+    await produce(schema, seed, events, paths.length);
+    // A slow receiver: each answer takes 150 ms, and it records the most requests open at once per endpoint.
+    const open = new Map<string, number>();
+    const most = new Map<string, number>();
+    receiver.respond = async (r) => {
+      if (!paths.includes(r.path)) return 200;
+      const n = (open.get(r.path) ?? 0) + 1;
+      open.set(r.path, n);
+      most.set(r.path, Math.max(most.get(r.path) ?? 0, n));
+      await sleep(150);
+      open.set(r.path, (open.get(r.path) ?? 1) - 1);
+      return 200;
+    };
+    const env = { CONNECTD_WEBHOOK_POLL_MS: '20', CONNECTD_WEBHOOK_LEASE_MS: '10000' };
+    const pair = await Promise.all([serve(dbUrl(schema), seed, env), serve(dbUrl(schema), seed, env)]);
+    procs.push(...pair);
+    for (const p of paths) await waitUntil(`${events} deliveries to ${p}`, () => (unique(p).size >= events ? true : undefined), 60_000);
+    await waitUntil('every delivery recorded', async () => {
+      const [left] = await query<{ n: string }>(schema, `select count(*) as n from deliveries where status != 'succeeded'`);
+      return Number(left?.n) === 0 ? true : undefined;
+    });
+    for (const p of pair) assert.equal(await p.stop(), 0);
+    t.diagnostic(`most concurrent requests: ${JSON.stringify(Object.fromEntries(most))}`);
+    for (const p of paths) assert.ok((most.get(p) ?? 0) <= 4, `${p}: ${most.get(p)} requests at once`);
+    const owners = await query<{ owner: string }>(schema, `select distinct owner from delivery_attempts`);
+    assert.equal(owners.length, 2, 'both processes delivered');
+    receiver.respond = () => 200;
   });
 });

@@ -51,10 +51,11 @@ function checkEvents(list: string[] | undefined): void {
   if (bad) throw new ApiError(400, 'invalid_request_error', `Invalid enabled_events: '${bad.slice(0, 100)}' is not an event type.`, 'parameter_invalid_string', 'enabled_events');
 }
 
-function checkUrl(u: string, livemode: boolean): void {
+function checkUrl(ctx: Context, u: string, livemode: boolean): void {
   // Stripe requires https for live endpoints; test endpoints may be http (local development).
   if (livemode && !u.startsWith('https://')) throw new ApiError(400, 'invalid_request_error', 'Live-mode webhook endpoints must use https.', 'url_invalid', 'url');
-  const refused = refuseUrl(u, livemode);
+  // Where webhooks may be sent (docs/webhooks.md); names are checked again at every send.
+  const refused = refuseUrl(u, livemode, ctx.config.webhookPrivateTargets);
   if (refused) throw new ApiError(400, 'invalid_request_error', `Invalid URL: ${refused}.`, 'url_invalid', 'url');
 }
 
@@ -75,7 +76,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       mergeMetadata({}, p.metadata);
       checkEvents(p.enabled_events);
       const livemode = req.caller.mode === 'live';
-      checkUrl(p.url, livemode);
+      checkUrl(ctx, p.url, livemode);
       const secret = newWebhookSecret();
       const row = await insertEndpoint(ctx.store.db, ctx.sealKey, {
         accountId: req.caller.accountId, url: p.url, secret, livemode, connect: p.connect === 'true', enabledEvents: p.enabled_events,
@@ -104,7 +105,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       const livemode = req.caller.mode === 'live';
       const e = await load(ctx, req.caller.accountId, livemode, req.path.id ?? '');
       checkEvents(p.enabled_events);
-      if (p.url) checkUrl(p.url, livemode);
+      if (p.url) checkUrl(ctx, p.url, livemode);
       await updateEndpoint(ctx.store.db, e.id, {
         ...(p.url ? { url: p.url } : {}),
         ...(p.enabled_events ? { enabled_events: JSON.stringify(p.enabled_events) } : {}),

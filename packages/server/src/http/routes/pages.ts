@@ -431,7 +431,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     if (!okUrl || url.length > 2048) {
       return renderWebhooks(reply, who, { flash: { kind: 'error', message: livemode ? 'Live endpoints need an https URL.' : 'Enter an http or https URL.' } }, 400);
     }
-    const refused = refuseUrl(url, livemode);
+    const refused = refuseUrl(url, livemode, ctx.config.webhookPrivateTargets);
     if (refused) return renderWebhooks(reply, who, { flash: { kind: 'error', message: `That URL is not allowed: ${refused}.` } }, 400);
     const secret = newWebhookSecret();
     await insertEndpoint(ctx.store.db, ctx.sealKey, { accountId: who.account.id, url, secret, livemode, connect: true, enabledEvents: ['*'], now: ctx.clock.now() });
