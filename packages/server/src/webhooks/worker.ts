@@ -5,6 +5,7 @@
 import { randomBase62 } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { claimDue, recordAttempt, releaseClaim, type AttemptResult, type ClaimedDelivery } from '../store/deliveries.ts';
+import { databaseUnavailableReason } from '../store/unavailable.ts';
 import { activeSecrets } from '../store/webhook-endpoints.ts';
 import { retryDelay, type RetryMode } from './retry.ts';
 import { signatureHeader } from './signer.ts';
@@ -31,6 +32,8 @@ export class DeliveryWorker {
   private stopped = true;
   private readonly inflight = new Map<string, number>();
   private readonly sends = new Set<Promise<void>>();
+  /** Consecutive failed claims: the worker backs off and logs once per outage, not per tick. */
+  private claimFailures = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -65,8 +68,13 @@ export class DeliveryWorker {
     try {
       const busy = [...this.inflight].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
       claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch, busy);
+      if (this.claimFailures > 0) this.ctx.log.info({ event: 'webhook.claims_resumed', failures: this.claimFailures }, 'claiming deliveries works again');
+      this.claimFailures = 0;
     } catch (err) {
-      this.ctx.log.warn({ event: 'webhook.claim_failed', message: err instanceof Error ? err.message : String(err) }, 'claiming deliveries failed');
+      if (this.claimFailures++ === 0) {
+        const reason = databaseUnavailableReason(err) ?? (err instanceof Error ? err.message : String(err));
+        this.ctx.log.warn({ event: 'webhook.claim_failed', reason }, 'claiming deliveries failed; pausing deliveries until the database answers');
+      }
     }
     for (const d of claimed) {
       const busy = this.inflight.get(d.endpoint_id) ?? 0;
@@ -82,7 +90,9 @@ export class DeliveryWorker {
       });
       this.sends.add(p);
     }
-    this.schedule(claimed.length === this.opts.batch ? 0 : this.opts.pollMs);
+    // While claims fail, wait longer each time (up to 5 s) rather than hammering the database.
+    const backoff = this.claimFailures > 0 ? Math.min(Math.max(5_000, this.opts.pollMs), this.opts.pollMs * 2 ** Math.min(this.claimFailures, 6)) : this.opts.pollMs;
+    this.schedule(claimed.length === this.opts.batch ? 0 : backoff);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
