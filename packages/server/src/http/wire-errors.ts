@@ -98,20 +98,6 @@ export function toWire(err: unknown, family: Family, requestId: string): WireErr
     const message = 'Too many sign-in attempts are being processed. Please try again in a moment.';
     return { status: 503, headers: { 'Retry-After': '2' }, body: { error: { type: 'api_error', message } }, page: { title: 'Busy', message }, unexpected: false };
   }
-  const reason = databaseUnavailableReason(err);
-  if (reason !== null) {
-    // Transient, so 503 with Retry-After rather than a 500 (docs/postgresql.md "When the database
-    // goes away"). Under /oauth too the REST api_error shape, never an OAuth code (as the 500 below).
-    const message = `The service is temporarily unable to reach or save to its database. Please retry shortly (request ${requestId}).`;
-    return {
-      status: 503,
-      headers: { ...NO_STORE, 'Retry-After': '2' },
-      body: { error: { message, type: 'api_error' } },
-      page: { title: 'Temporarily unavailable', message: 'The service cannot save or load data right now. Please try again in a few seconds.' },
-      unexpected: false,
-      databaseUnavailable: reason,
-    };
-  }
   const fw = err && typeof err === 'object' ? frameworkError(err as FastifyLikeError) : null;
   if (fw) {
     if (family === 'oauth') {
@@ -126,6 +112,21 @@ export function toWire(err: unknown, family: Family, requestId: string): WireErr
       body: { error: { message: fw.message, type: 'invalid_request_error' } },
       page: { title: 'Bad request', message: fw.message },
       unexpected: false,
+    };
+  }
+  const reason = databaseUnavailableReason(err);
+  if (reason !== null) {
+    // Transient, so 503 with Retry-After rather than a 500 (docs/postgresql.md "When the database
+    // goes away"). Under /oauth too the REST api_error shape, never an OAuth code (as the 500 below).
+    // Checked after Fastify's errors: a client aborting its own upload may carry ECONNRESET too.
+    const message = `The service is temporarily unable to reach or save to its database. Please retry shortly (request ${requestId}).`;
+    return {
+      status: 503,
+      headers: { ...NO_STORE, 'Retry-After': '2' },
+      body: { error: { message, type: 'api_error' } },
+      page: { title: 'Temporarily unavailable', message: 'The service cannot save or load data right now. Please try again in a few seconds.' },
+      unexpected: false,
+      databaseUnavailable: reason,
     };
   }
   // Never an OAuth code here: stripe-python crashes on unknown OAuth codes, and a REST-shaped
