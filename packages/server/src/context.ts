@@ -6,6 +6,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { hashSecret } from './domain/secrets.ts';
 import { openStore, type Store } from './store/dialect.ts';
 import { resolveServerSecret, type ServerSecret } from './server-secret.ts';
+import { databaseUnavailableReason } from './store/unavailable.ts';
 
 export interface Context {
   readonly store: Store;
@@ -26,7 +27,12 @@ export interface ContextOptions {
 }
 
 export async function createContext(config: Config, log: Logger, opts: ContextOptions = {}): Promise<Context> {
-  const store = openStore({ database: config.database, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}) });
+  const store = openStore({
+    database: config.database,
+    ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}),
+    onConnectionError: (err) =>
+      log.warn({ event: 'database.connection_lost', reason: databaseUnavailableReason(err) ?? err.message }, 'database connection lost; it is replaced on next use'),
+  });
   try {
     await store.migrate();
     // Never from the database it protects (docs/configuration.md "Server secret").

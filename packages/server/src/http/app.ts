@@ -157,6 +157,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     if (wire.unexpected) {
       const e = err instanceof Error ? err : new Error(String(err));
       ctx.log.error({ reqId: req.id, path: req.url.split('?')[0], err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
+    } else if (wire.databaseUnavailable) {
+      ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: req.url.split('?')[0], reason: wire.databaseUnavailable }, 'database unavailable');
     }
     reply.code(wire.status).headers(wire.headers);
     if (family === 'page' && wire.page) {

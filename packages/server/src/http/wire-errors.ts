@@ -3,6 +3,7 @@
 // Unknown errors become a generic 500 that leaks nothing (node-oidc-provider err_out.js).
 import { ApiError, AuthorizePageError, OAuthError, PageError, ThrottledError } from '../domain/errors.ts';
 import { PasswordHashBusyError } from '../domain/secrets.ts';
+import { databaseUnavailableReason } from '../store/unavailable.ts';
 
 export type Family = 'oauth' | 'authorize' | 'api' | 'page';
 
@@ -14,6 +15,8 @@ export interface WireError {
   page?: { title: string; message: string };
   /** True when the error was not one of ours: log it. */
   unexpected: boolean;
+  /** Why the database could not be used (a driver code or message), for the log. */
+  databaseUnavailable?: string;
 }
 
 export function familyOf(url: string): Family {
@@ -123,6 +126,21 @@ export function toWire(err: unknown, family: Family, requestId: string): WireErr
       body: { error: { message: fw.message, type: 'invalid_request_error' } },
       page: { title: 'Bad request', message: fw.message },
       unexpected: false,
+    };
+  }
+  const reason = databaseUnavailableReason(err);
+  if (reason !== null) {
+    // Transient, so 503 with Retry-After rather than a 500 (docs/postgresql.md "When the database
+    // goes away"). Under /oauth too the REST api_error shape, never an OAuth code (as the 500 below).
+    // Checked after Fastify's errors: a client aborting its own upload may carry ECONNRESET too.
+    const message = `The service is temporarily unable to reach or save to its database. Please retry shortly (request ${requestId}).`;
+    return {
+      status: 503,
+      headers: { ...NO_STORE, 'Retry-After': '2' },
+      body: { error: { message, type: 'api_error' } },
+      page: { title: 'Temporarily unavailable', message: 'The service cannot save or load data right now. Please try again in a few seconds.' },
+      unexpected: false,
+      databaseUnavailable: reason,
     };
   }
   // Never an OAuth code here: stripe-python crashes on unknown OAuth codes, and a REST-shaped

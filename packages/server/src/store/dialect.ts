@@ -15,6 +15,12 @@ export interface StoreOptions {
   /** PostgreSQL only: the schema to use (created if missing). Tests give each run its own. */
   pgSchema?: string;
   pgPoolSize?: number;
+  /**
+   * Called when the driver reports a lost connection outside any query (PostgreSQL: an idle
+   * client's backend was terminated). The pool has already discarded that client; without a
+   * listener pg-pool's 'error' event would end the process.
+   */
+  onConnectionError?: (err: Error) => void;
 }
 
 export interface Store {
@@ -62,7 +68,9 @@ function openSqlite(path: string): Store {
           await sql`commit`.execute(conn);
           return result;
         } catch (err) {
-          await sql`rollback`.execute(conn);
+          // SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR, a failed
+          // COMMIT): roll back only what is still open, and never let the rollback hide `err`.
+          if (raw.inTransaction) await sql`rollback`.execute(conn).catch(() => undefined);
           throw err;
         }
       }),
@@ -80,8 +88,21 @@ function openPostgres(opts: StoreOptions): Store {
   const pool = new pg.Pool({
     connectionString: opts.database,
     max: opts.pgPoolSize ?? 10,
+    // Shown in pg_stat_activity; `?application_name=…` in the URL wins (docs/postgresql.md).
+    application_name: schema ? `connectd_${schema}` : 'connectd',
+    // Bounds both connecting and waiting for a free client: while PostgreSQL is unreachable or
+    // swamped a request fails with a 503 instead of hanging.
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle client whose backend goes away (restart, failover, pg_terminate_backend): pg-pool has
+  // already removed it and makes a new one on demand; this listener keeps the process alive.
+  pool.on('error', (err) => opts.onConnectionError?.(err));
+  // A checked-out client that loses its socket emits 'error' too (no listener would end the
+  // process): its pending and next queries fail, the request gets a 503, and release() drops the
+  // client from the pool because it is no longer queryable (a failed rollback drops it as well).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -5,6 +5,7 @@
 import { randomBase62 } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { claimDue, recordAttempt, type AttemptResult, type ClaimedDelivery } from '../store/deliveries.ts';
+import { databaseUnavailableReason } from '../store/unavailable.ts';
 import { activeSecrets } from '../store/webhook-endpoints.ts';
 import { retryDelay, type RetryMode } from './retry.ts';
 import { signatureHeader } from './signer.ts';
@@ -30,6 +31,8 @@ export class DeliveryWorker {
   private ticking: Promise<void> | null = null;
   private stopped = true;
   private readonly sends = new Set<Promise<void>>();
+  /** Consecutive failed claims: the worker backs off and logs once per outage, not per tick. */
+  private claimFailures = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -67,14 +70,21 @@ export class DeliveryWorker {
       // The cap is counted in the database (leases of every process), so it holds across processes;
       // a slow endpoint waits for its own slots and other endpoints' deliveries are not held up.
       claimed = await claimDue(this.ctx.store, this.owner, this.ctx.clock.now(), Date.now(), this.opts.leaseMs, this.opts.batch, this.opts.perEndpoint);
+      if (this.claimFailures > 0) this.ctx.log.info({ event: 'webhook.claims_resumed', failures: this.claimFailures }, 'claiming deliveries works again');
+      this.claimFailures = 0;
     } catch (err) {
-      this.ctx.log.warn({ event: 'webhook.claim_failed', message: err instanceof Error ? err.message : String(err) }, 'claiming deliveries failed');
+      if (this.claimFailures++ === 0) {
+        const reason = databaseUnavailableReason(err) ?? (err instanceof Error ? err.message : String(err));
+        this.ctx.log.warn({ event: 'webhook.claim_failed', reason }, 'claiming deliveries failed; pausing deliveries until the database answers');
+      }
     }
     for (const d of claimed) {
       const p = this.deliver(d).finally(() => this.sends.delete(p));
       this.sends.add(p);
     }
-    this.schedule(claimed.length === this.opts.batch ? 0 : this.opts.pollMs);
+    // While claims fail, wait longer each time (up to 5 s) rather than hammering the database.
+    const backoff = this.claimFailures > 0 ? Math.min(Math.max(5_000, this.opts.pollMs), this.opts.pollMs * 2 ** Math.min(this.claimFailures, 6)) : this.opts.pollMs;
+    this.schedule(claimed.length === this.opts.batch ? 0 : backoff);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
