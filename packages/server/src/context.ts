@@ -2,7 +2,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
+import { offsetClock, systemClock, type Clock } from './domain/clock.ts';
 import { hashSecret } from './domain/secrets.ts';
 import { openStore, type Store } from './store/dialect.ts';
 import { getOrCreateSetting } from './store/settings.ts';
@@ -35,7 +35,7 @@ export async function createContext(config: Config, log: Logger, opts: ContextOp
     const pepper = derive('connectd/hash/v1');
     return {
       store,
-      clock: opts.clock ?? systemClock,
+      clock: opts.clock ?? (config.testClockOffset ? offsetClock(config.testClockOffset) : systemClock),
       config,
       log,
       hash: (value: string) => hashSecret(pepper, value),

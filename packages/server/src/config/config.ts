@@ -20,6 +20,13 @@ const schema = z.object({
   webhookRetry: z.enum(['standard', 'fast']),
   webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
   webhookPollMs: z.coerce.number().int().min(10).max(60_000),
+  /**
+   * Test hooks for the crash tests (docs/testing-platform-api.md "Crash safety"): seconds added
+   * to the clock, and a POST path after whose committed handler the process kills itself.
+   * Inert unless set; refused in production.
+   */
+  testClockOffset: z.coerce.number().int().min(-86_400 * 366).max(86_400 * 366),
+  testCrashAfterCommit: z.string().regex(/^\/[a-z0-9_/]+$/).optional(),
 });
 
 export type Config = z.infer<typeof schema> & { publicUrl: string };
@@ -92,6 +99,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     webhookRetry: v['webhook-retry'] ?? env.CONNECTD_WEBHOOK_RETRY ?? DEFAULTS.webhookRetry,
     webhookLeaseMs: env.CONNECTD_WEBHOOK_LEASE_MS ?? DEFAULTS.webhookLeaseMs,
     webhookPollMs: env.CONNECTD_WEBHOOK_POLL_MS ?? DEFAULTS.webhookPollMs,
+    testClockOffset: env.CONNECTD_TEST_CLOCK_OFFSET || 0,
+    testCrashAfterCommit: env.CONNECTD_TEST_CRASH_AFTER_COMMIT || undefined,
   };
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -102,10 +111,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       publicUrl: '--public-url', secret: 'CONNECTD_SECRET', codeTtl: '--code-ttl',
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
       webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS',
+      testClockOffset: 'CONNECTD_TEST_CLOCK_OFFSET', testCrashAfterCommit: 'CONNECTD_TEST_CRASH_AFTER_COMMIT',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
   }
   const c = result.data;
+  if (c.environment === 'production' && (c.testClockOffset !== 0 || c.testCrashAfterCommit !== undefined)) {
+    throw new ConfigError('CONNECTD_TEST_CLOCK_OFFSET and CONNECTD_TEST_CRASH_AFTER_COMMIT are test hooks, refused when CONNECTD_ENV=production');
+  }
   const hostForUrl = c.host.includes(':') ? `[${c.host}]` : c.host === '0.0.0.0' ? '127.0.0.1' : c.host;
   return {
     command: parsed.positionals[0],
