@@ -84,8 +84,36 @@ for (const db of DB_KINDS) {
       assert.equal(q.type, 'invalid_request_error');
       assert.equal(await state(), before, 'nothing created');
       // Well-formed bracket notation is accepted: indexed and empty-bracket arrays, nested metadata.
-      const fine = ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: 'metadata[a]=1&metadata[b%20c]=2&expand[0]=x&expand[]=y' }));
+      const fine = ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: 'metadata[a]=1&metadata[b%20c]=2' }));
       assert.deepEqual(fine.metadata, { a: '1', 'b c': '2' });
+      const charge = ok(await call(server.url, 'POST', '/v1/charges', { ...as, params: `amount=100&currency=usd&source=tok_visa&customer=${String(fine.id)}&expand[0]=customer&expand[]=customer` }));
+      assert.equal((charge.customer as { id?: unknown }).id, fine.id, 'indexed and empty-bracket arrays alike');
+    });
+
+    it('expand and currency: what connectd cannot expand and unknown currencies are 400, creating nothing', async () => {
+      const before = await state();
+      const rows: Array<{ path: string; params: string; param: string; message: RegExp }> = [
+        { path: '/v1/customers', params: 'expand[]=x', param: 'expand', message: /^This property cannot be expanded \(x\)\.$/ },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&expand[]=balance_transaction', param: 'expand', message: /cannot be expanded \(balance_transaction\)/ },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&expand[]=customer.sources', param: 'expand', message: /cannot be expanded \(customer\.sources\)/ },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&expand[]=a.b.c.d.e', param: 'expand', message: /cannot be expanded/ },
+        { path: '/v1/refunds', params: 'charge=ch_x&expand[]=charge.balance_transaction', param: 'expand', message: /cannot be expanded \(charge\.balance_transaction\)/ },
+        { path: '/v1/charges', params: 'amount=100&currency=xyz&source=tok_visa', param: 'currency', message: /^Invalid currency: xyz\. Stripe currently supports these currencies: usd, / },
+        { path: '/v1/charges', params: 'amount=100&currency=&source=tok_visa', param: 'currency', message: /^Invalid currency: \. / },
+        { path: '/v1/charges', params: 'amount=100&currency=us%C3%A9&source=tok_visa', param: 'currency', message: /^Invalid currency: us\. / },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&capture=maybe', param: 'capture', message: /capture/ },
+        { path: '/v1/charges/ch_missing/capture', params: 'amount=abc', param: 'amount', message: /Invalid integer/ },
+      ];
+      for (const row of rows) {
+        const err = apiError(await call(server.url, 'POST', row.path, { ...as, params: row.params }), 400);
+        assert.equal(err.type, 'invalid_request_error', row.params);
+        assert.equal(err.param, row.param, row.params);
+        assert.match(err.message, row.message, row.params);
+      }
+      const listed = apiError(await call(server.url, 'GET', '/v1/charges', { ...as, params: 'expand[]=customer' }), 400);
+      assert.equal(listed.message, 'This property cannot be expanded (customer).', 'lists expand data.*');
+      assert.equal(apiError(await call(server.url, 'POST', '/v1/charges/ch_missing/capture', { ...as, params: '' }), 404).code, 'resource_missing');
+      assert.equal(await state(), before, 'nothing created');
     });
 
     it('an oversized body is 413, an oversized header 431, too many parameters 400', async () => {
