@@ -46,7 +46,10 @@ for (const db of DB_KINDS) {
       const cases: Array<[string, string | null]> = [
         ['{"email":"json@example.com"}', 'application/json'],
         ['email=text@example.com', 'text/plain'],
-        ['--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['--x\r\nContent-Disposition: form-data; name="email"; filename="e.txt"\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['--x\r\nContent-Disposition: form-data; name="email"\r\nContent-Type: application/octet-stream\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nmp@example.com\r\n', 'multipart/form-data; boundary=x'],
+        ['email=mp@example.com', 'multipart/form-data'],
         ['email=latin@example.com', 'application/x-www-form-urlencoded; charset=iso-8859-1'],
         ['<email>xml@example.com</email>', 'application/xml'],
         ['email=none@example.com', null],
@@ -58,6 +61,26 @@ for (const db of DB_KINDS) {
       assert.equal(await state(), before, 'nothing created');
       const good = await postRaw(server.url, '/v1/customers', 'email=utf8%40example.com&name=J%C3%BCrgen', 'application/x-www-form-urlencoded; charset=utf-8', auth);
       assert.equal(ok(good).name, 'Jürgen');
+    });
+
+    it('multipart/form-data of plain fields is a form body: bracket names, the same limits', async () => {
+      const part = (name: string, value: string) => `--b0und\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+      const type = 'multipart/form-data; boundary=b0und';
+      const body = `${part('email', 'mp@example.com')}${part('name', 'Jürgen')}${part('metadata[a]', '1')}${part('metadata[b c]', '2')}--b0und--\r\n`;
+      const created = ok(await postRaw(server.url, '/v1/customers', body, type, auth));
+      assert.equal(created.email, 'mp@example.com');
+      assert.equal(created.name, 'Jürgen');
+      assert.deepEqual(created.metadata, { a: '1', 'b c': '2' });
+      const before = await state();
+      const fiftyOne = Array.from({ length: 51 }, (_, i) => part(`metadata[k${i}]`, 'v')).join('') + '--b0und--\r\n';
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', fiftyOne, type, auth), 400).param, 'metadata');
+      const many = Array.from({ length: 1200 }, (_, i) => part(`metadata[k${i}]`, 'v')).join('') + '--b0und--\r\n';
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', many, type, auth), 400).type, 'invalid_request_error');
+      const big = `${part('description', 'x'.repeat(1024 * 1024 + 16))}--b0und--\r\n`;
+      apiError(await postRaw(server.url, '/v1/customers', big, type, auth), 413);
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', `${part('metadata[a', '1')}--b0und--\r\n`, type, auth), 400).type, 'invalid_request_error');
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', `${part('bogus', '1')}--b0und--\r\n`, type, auth), 400).code, 'parameter_unknown');
+      assert.equal(await state(), before, 'nothing created');
     });
 
     it('malformed brackets and deep nesting are 400, never stored as garbled keys', async () => {
