@@ -21,7 +21,7 @@ const schema = z.object({
   webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
   webhookPollMs: z.coerce.number().int().min(10).max(60_000),
   /**
-   * Test hooks for the crash tests (docs/testing-platform-api.md "Crash safety"): seconds added
+   * Test hooks for the crash tests (docs/configuration.md): seconds added
    * to the clock, and a POST path after whose committed handler the process kills itself.
    * Inert unless set; refused in production.
    */

@@ -89,7 +89,7 @@ export async function runIdempotent(
 
 /**
  * The CONNECTD_TEST_CRASH_AFTER_COMMIT test hook: the process dies as a crash would, right after
- * the handler's transaction committed and before anything else (docs/testing-platform-api.md).
+ * the handler's transaction committed and before anything else (docs/configuration.md).
  */
 function crashHook(ctx: Context, path: string): void {
   if (ctx.config.testCrashAfterCommit === path) process.kill(process.pid, 'SIGKILL');

@@ -84,7 +84,7 @@ export function withPendingResponse<T>(p: PendingResponse, fn: () => Promise<T>)
 
 /**
  * Handlers call this last inside their write transaction, with what they will answer: the key is
- * completed in that transaction (docs/testing-platform-api.md "Idempotent requests"). Without an
+ * completed in that transaction (docs/testing-platform-api.md, `Idempotency-Key`). Without an
  * Idempotency-Key it does nothing.
  */
 export async function recordResponse(trx: Db, outcome: Outcome): Promise<void> {

@@ -1,5 +1,5 @@
-// Idempotency-Key completion commits with the handler's changes (docs/testing-platform-api.md
-// "Idempotent requests"): a process killed right after POST /oauth/token committed leaves the key
+// Idempotency-Key completion commits with the handler's changes (docs/testing-platform-api.md,
+// `Idempotency-Key`): a process killed right after POST /oauth/token committed leaves the key
 // done, so the SDK's retry after a restart replays the token response instead of meeting the
 // code-replay rule (which would revoke the connection).
 import assert from 'node:assert/strict';
