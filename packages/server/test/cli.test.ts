@@ -66,7 +66,8 @@ describe('connectd CLI', () => {
 
   it('refuses the crash-test hooks in production; they are inert unless set', async () => {
     const secret = 'x'.repeat(40);
-    for (const hook of [{ CONNECTD_TEST_CRASH_AFTER_COMMIT: '/oauth/token' }, { CONNECTD_TEST_CLOCK_OFFSET: '120' }]) {
+    const hooks: Array<Record<string, string>> = [{ CONNECTD_TEST_CRASH_AFTER_COMMIT: '/oauth/token' }, { CONNECTD_TEST_CLOCK_OFFSET: '120' }];
+    for (const hook of hooks) {
       const r = await runCli(['serve', '--port', '0', '--db', ':memory:'], { CONNECTD_ENV: 'production', CONNECTD_SECRET: secret, ...hook });
       assert.equal(r.code, 2, JSON.stringify(hook));
       assert.match(r.stderr, /test hooks, refused when CONNECTD_ENV=production/);
