@@ -4,7 +4,7 @@
 // very parser urlencoded bodies use (parse.ts parseForm), so `metadata[a]` means the same in both.
 // A file part, or a part that is not text, is refused (security plan BI-39).
 import busboy from 'busboy';
-import { parseForm } from './parse.ts';
+import { malformedEncoding, parseForm } from './parse.ts';
 
 const PARAMETER_LIMIT = 1000;
 
@@ -38,6 +38,8 @@ export function parseMultipart(contentType: string, body: Buffer): Promise<Recor
       if (info.mimeType !== 'text/plain') fail(refusedMultipart('non-text part'));
       else if (info.nameTruncated || info.valueTruncated) fail(refusedMultipart('truncated part'));
       else if (!name) fail(refusedMultipart('part without a name'));
+      // U+FFFD after decoding: the part's bytes were not UTF-8, refused as in a urlencoded body (BI-40).
+      else if (name.includes('\uFFFD') || value.includes('\uFFFD')) fail(malformedEncoding());
       else pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
     });
     parser.on('file', (_name, stream) => {

@@ -405,6 +405,14 @@ function oauthRows(): OAuthRow[] {
   addWithCode('BI-39', 'multipart body cut short', (env, code) =>
     multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}`),
   { status: 400, error: 'invalid_request' }, notBurnt);
+  addWithCode('BI-40', 'multipart field with raw invalid UTF-8 bytes', (env, code) =>
+    send(env.server.url, {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ', ...bearer(A.testSecret) },
+      body: Buffer.concat([Buffer.from(`${part('grant_type', 'authorization_code')}${part('code', code)}--XyZ\r\nContent-Disposition: form-data; name="x"\r\n\r\n`), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n--XyZ--\r\n')]),
+    }),
+  { status: 400, error: 'invalid_request' }, notBurnt);
   addWithCode('BI-41', 'multipart body with 2 000 fields', (env, code) =>
     multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}${part('a', '1').repeat(2000)}--XyZ--\r\n`),
   { status: 400, error: 'invalid_request' }, notBurnt);
