@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
+import { offsetClock, systemClock, type Clock } from './domain/clock.ts';
 import { hashSecret } from './domain/secrets.ts';
 import { openStore, type Store } from './store/dialect.ts';
 import { resolveServerSecret, type ServerSecret } from './server-secret.ts';
@@ -41,7 +41,7 @@ export async function createContext(config: Config, log: Logger, opts: ContextOp
     const pepper = derive('connectd/hash/v1');
     return {
       store,
-      clock: opts.clock ?? systemClock,
+      clock: opts.clock ?? (config.testClockOffset ? offsetClock(config.testClockOffset) : systemClock),
       config,
       log,
       hash: (value: string) => hashSecret(pepper, value),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/config.ts';
 import { A, testSeed } from './support/fixtures.ts';
 import { runCli, spawnServer } from './support/process.ts';
 
@@ -61,6 +62,19 @@ describe('connectd CLI', () => {
     const r = await runCli(['serve', '--port', '0', '--db', ':memory:'], { CONNECTD_ENV: 'production', CONNECTD_SECRET: '' });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /CONNECTD_SECRET or --secret-file is required/);
+  });
+
+  it('refuses the crash-test hooks in production; they are inert unless set', async () => {
+    const secret = 'x'.repeat(40);
+    const hooks: Array<Record<string, string>> = [{ CONNECTD_TEST_CRASH_AFTER_COMMIT: '/oauth/token' }, { CONNECTD_TEST_CLOCK_OFFSET: '120' }];
+    for (const hook of hooks) {
+      const r = await runCli(['serve', '--port', '0', '--db', ':memory:'], { CONNECTD_ENV: 'production', CONNECTD_SECRET: secret, ...hook });
+      assert.equal(r.code, 2, JSON.stringify(hook));
+      assert.match(r.stderr, /test hooks, refused when CONNECTD_ENV=production/);
+    }
+    const { config } = loadConfig(['serve'], {});
+    assert.equal(config.testCrashAfterCommit, undefined);
+    assert.equal(config.testClockOffset, 0);
   });
 
   it('migrate applies migrations to a new database', async () => {

@@ -2,6 +2,7 @@
 // unknown → parameter_unknown, missing → parameter_missing, malformed → parameter_invalid_*.
 import { z } from 'zod';
 import { ApiError } from '../domain/errors.ts';
+import { unexpandable } from './expand.ts';
 
 const invalid = (param: string, message: string, code = 'parameter_invalid_string') =>
   new ApiError(400, 'invalid_request_error', message, code, param);
@@ -25,8 +26,24 @@ export const metadata = z.union([
     .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys'),
 ]);
 
-/** `expand[]`/`expand[0]`: accepted; objects we can expand are expanded by the handler. */
-export const expand = z.array(z.string().max(200)).max(20).optional();
+/**
+ * `expand[]`/`expand[0]` for an object of `type` (api/expand.ts): a path connectd cannot expand is
+ * Stripe's 400, before anything changes.
+ */
+export const expandable = (type: string) =>
+  z
+    .array(z.string().max(200))
+    .max(20)
+    .superRefine((paths, check) => {
+      for (const path of paths) {
+        const bad = unexpandable(type, path);
+        if (bad !== null) check.addIssue({ code: 'custom', message: 'cannot expand', params: { cannotExpand: bad } });
+      }
+    })
+    .optional();
+
+/** `expand[]` where nothing can be expanded (accounts, events, webhook endpoints). */
+export const expand = expandable('none');
 
 export const listParams = {
   limit: integer({ min: 1, max: 100 }).optional(),
@@ -66,6 +83,10 @@ export function parseParams<S extends z.ZodRawShape>(shape: S, params: Record<st
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key);
+  }
+  if (issue.code === 'custom' && typeof issue.params?.cannotExpand === 'string') {
+    const shown = issue.params.cannotExpand.replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+    throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${shown}).`, undefined, 'expand');
   }
   const path = issue.path.map((p, i) => (i === 0 ? String(p) : `[${String(p)}]`)).join('');
   const raw = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);

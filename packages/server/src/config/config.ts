@@ -30,6 +30,13 @@ const schema = z.object({
   /** Host names answered beside the public URL's, IP literals and localhost (docs/security.md). */
   allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be host names separated by commas')),
   webhookPrivateTargets: z.enum(['allow', 'deny']).optional(),
+  /**
+   * Test hooks for the crash tests (docs/configuration.md): seconds added
+   * to the clock, and a POST path after whose committed handler the process kills itself.
+   * Inert unless set; refused in production.
+   */
+  testClockOffset: z.coerce.number().int().min(-86_400 * 366).max(86_400 * 366),
+  testCrashAfterCommit: z.string().regex(/^\/[a-z0-9_/]+$/).optional(),
 });
 
 export type Config = z.infer<typeof schema> & { publicUrl: string; webhookPrivateTargets: PrivateTargets };
@@ -111,6 +118,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     authFailureLimit: v['auth-failure-limit'] ?? env.CONNECTD_AUTH_FAILURE_LIMIT ?? DEFAULTS.authFailureLimit,
     allowedHosts: (v['allowed-hosts'] ?? env.CONNECTD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     webhookPrivateTargets: v['webhook-private-targets'] ?? (env.CONNECTD_WEBHOOK_PRIVATE_TARGETS || undefined),
+    testClockOffset: env.CONNECTD_TEST_CLOCK_OFFSET || 0,
+    testCrashAfterCommit: env.CONNECTD_TEST_CRASH_AFTER_COMMIT || undefined,
   };
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -122,6 +131,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
       webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS', allowedHosts: '--allowed-hosts', authFailureLimit: '--auth-failure-limit',
       webhookPrivateTargets: '--webhook-private-targets',
+      testClockOffset: 'CONNECTD_TEST_CLOCK_OFFSET', testCrashAfterCommit: 'CONNECTD_TEST_CRASH_AFTER_COMMIT',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
   }
@@ -129,6 +139,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   // In production the operator says where the secret lives (docs/configuration.md "Server secret").
   if (c.environment === 'production' && !c.secret && !c.secretFile) {
     throw new ConfigError('CONNECTD_SECRET or --secret-file is required when CONNECTD_ENV=production');
+  }
+  if (c.environment === 'production' && (c.testClockOffset !== 0 || c.testCrashAfterCommit !== undefined)) {
+    throw new ConfigError('CONNECTD_TEST_CLOCK_OFFSET and CONNECTD_TEST_CRASH_AFTER_COMMIT are test hooks, refused when CONNECTD_ENV=production');
   }
   const hostForUrl = c.host.includes(':') ? `[${c.host}]` : c.host === '0.0.0.0' ? '127.0.0.1' : c.host;
   const publicUrl = (c.publicUrl ?? `http://${hostForUrl}:${c.port}`).replace(/\/$/, '');

@@ -6,6 +6,11 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
 
+/** The system clock moved by `seconds` (the CONNECTD_TEST_CLOCK_OFFSET test hook). */
+export function offsetClock(seconds: number): Clock {
+  return { now: () => systemClock.now() + seconds };
+}
+
 export class ManualClock implements Clock {
   constructor(private t = 1_700_000_000) {}
   now(): number {

@@ -12,6 +12,7 @@ import { newRequestId } from '../domain/ids.ts';
 import { AuthFailureLocks } from '../web/throttle.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
+import { parseMultipart } from './multipart.ts';
 import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -75,10 +76,17 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     },
   });
 
-  // Only form bodies: Stripe's wire format everywhere (Part B §0, §5.7). JSON, text and multipart
-  // are refused with a clear 400 rather than half-parsed.
+  // Only form bodies: Stripe's wire format everywhere (Part B §0, §5.7), urlencoded or multipart
+  // made of plain fields (http/multipart.ts). JSON and text are refused with a clear 400 rather
+  // than half-parsed.
   app.removeAllContentTypeParsers();
   await app.register(formbody, { parser: parseForm, bodyLimit: BODY_LIMIT });
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (req, body, done) => {
+    parseMultipart(String(req.headers['content-type']), body as Buffer).then(
+      (params) => done(null, params),
+      (err: Error) => done(err, undefined),
+    );
+  });
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   const https = ctx.config.publicUrl.startsWith('https://');

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency.ts';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, withPendingResponse, type PendingResponse } from '../store/idempotency.ts';
 
 export interface IdempotentRequest {
   /** Authenticating key hash plus Stripe-Account. */
@@ -38,7 +38,9 @@ export function fingerprint(method: string, path: string, params: unknown): stri
 
 /**
  * Runs `handler` once per (scope, key). Expected errors are stored like successes (an SDK retry
- * replays the same answer); an unexpected error releases the key so a retry runs again.
+ * replays the same answer); an unexpected error releases the key so a retry runs again. A handler
+ * that changes anything stores its answer in its own transaction (store/idempotency.ts
+ * recordResponse); what it did not store is stored here, after.
  */
 export async function runIdempotent(
   ctx: Context,
@@ -51,20 +53,46 @@ export async function runIdempotent(
   // Stored responses can hold access and refresh tokens: sealed at rest like webhook secrets.
   if (claim.kind === 'replay') return { kind: 'replayed', status: claim.status, body: decryptSecret(ctx.sealKey, claim.body) };
   if (claim.kind !== 'claimed') return claim;
+  const seal = (r: HandlerResult) => ({ status: r.status, body: encryptSecret(ctx.sealKey, JSON.stringify(r.body)) });
+  const pending: PendingResponse = {
+    scope: req.scope,
+    key: req.key,
+    written: false,
+    seal: (outcome) => {
+      if ('body' in outcome) return seal({ status: 200, body: outcome.body });
+      const expected = isExpected(outcome.error);
+      return expected && seal(expected);
+    },
+  };
   let result: HandlerResult;
   try {
-    result = await handler();
+    result = await withPendingResponse(pending, handler);
+    crashHook(ctx, req.path);
   } catch (err) {
     const expected = isExpected(err);
     if (!expected) {
+      // Only an in-flight claim is released: a response committed with the changes stays.
       await releaseIdempotencyKey(ctx.store.db, req.scope, req.key).catch(() => undefined);
       throw err;
     }
-    await completeIdempotencyKey(ctx.store.db, req.scope, req.key, expected.status, encryptSecret(ctx.sealKey, JSON.stringify(expected.body)));
+    // Written again even when a transaction recorded it: that transaction may have rolled back.
+    const s = seal(expected);
+    await completeIdempotencyKey(ctx.store.db, req.scope, req.key, s.status, s.body);
     throw err;
   }
-  await completeIdempotencyKey(ctx.store.db, req.scope, req.key, result.status, encryptSecret(ctx.sealKey, JSON.stringify(result.body)));
+  if (!pending.written) {
+    const s = seal(result);
+    await completeIdempotencyKey(ctx.store.db, req.scope, req.key, s.status, s.body);
+  }
   return { kind: 'fresh', result };
+}
+
+/**
+ * The CONNECTD_TEST_CRASH_AFTER_COMMIT test hook: the process dies as a crash would, right after
+ * the handler's transaction committed and before anything else (docs/configuration.md).
+ */
+function crashHook(ctx: Context, path: string): void {
+  if (ctx.config.testCrashAfterCommit === path) process.kill(process.pid, 'SIGKILL');
 }
 
 /** A valid Idempotency-Key header value, or an error message. */

@@ -47,6 +47,8 @@ function frameworkError(err: FastifyLikeError): { status: number; message: strin
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_QSP_NOT_FN':
       return { status: 400, message: 'Invalid request: the request could not be parsed.' };
+    case 'CONNECTD_MULTIPART_REFUSED':
+      return { status: 400, message: 'Invalid request: multipart bodies may carry plain text fields only, no files.' };
     case 'CONNECTD_MALFORMED_ENCODING':
       return { status: 400, message: 'Invalid request: parameters must be UTF-8 and correctly percent-encoded.' };
     case 'FST_ERR_RATE_LIMITED':

@@ -3,6 +3,7 @@ import { OAuthError, oauth } from '../domain/errors.ts';
 import { patterns } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { findActiveConnection } from '../store/connections.ts';
+import { recordResponse } from '../store/idempotency.ts';
 import type { EventOrigin } from '../webhooks/events.ts';
 import { challenge, type AuthenticatedClient } from './client-auth.ts';
 import { echo, param, type Params } from './params.ts';
@@ -37,7 +38,9 @@ export async function deauthorizeEndpoint(
     // The key's mode must be the mode of the client_id that made the connection (Part B §3):
     // a test key cannot end a live connection.
     if (!connection || connection.livemode !== (client.mode === 'live' ? 1 : 0)) return false;
-    return revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode: client.mode === 'live', origin });
+    if (!(await revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode: client.mode === 'live', origin }))) return false;
+    await recordResponse(trx, { body: { stripe_user_id: accountId } });
+    return true;
   });
   if (!revoked) throw notConnected();
   return { stripe_user_id: accountId };

@@ -7,6 +7,7 @@ import type { ApiCaller } from '../api/authenticate.ts';
 import { validateAuthorizeRequest } from './authorize.ts';
 import { createTestAccount, issueCode } from './interaction.ts';
 import type { Params } from './params.ts';
+import { recordResponse } from '../store/idempotency.ts';
 import { findPlatformByClientId } from '../store/platforms.ts';
 
 export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body: Params) {
@@ -45,6 +46,8 @@ export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body:
   return ctx.store.transaction(async (trx) => {
     const accountId = await createTestAccount(trx, ctx, params.prefill, 'test');
     const { code, redirectUrl } = await issueCode(trx, ctx, params, accountId);
-    return { code, redirect_url: redirectUrl, stripe_user_id: accountId };
+    const body = { code, redirect_url: redirectUrl, stripe_user_id: accountId };
+    await recordResponse(trx, { body });
+    return body;
   });
 }

@@ -1,4 +1,6 @@
-// Idempotency keys (contract Part A "Idempotency"): claim first, store the response after.
+// Idempotency keys (contract Part A "Idempotency"): claim first; the response is stored in the
+// same transaction as the changes it reports, so a crash never leaves a change a retry would redo.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db, IdempotencyKeysTable } from './schema.ts';
 
 export type Claim =
@@ -59,4 +61,37 @@ export function completeIdempotencyKey(db: Db, scope: string, key: string, statu
 
 export function releaseIdempotencyKey(db: Db, scope: string, key: string): Promise<unknown> {
   return db.deleteFrom('idempotency_keys').where('scope', '=', scope).where('key', '=', key).where('state', '=', 'in_flight').execute();
+}
+
+/** What a handler answered: a body (200) or an error the edge may store (then `seal` says how). */
+export type Outcome = { body: unknown } | { error: unknown };
+
+/** The claimed key of the request being handled, set by the edge around the handler. */
+export interface PendingResponse {
+  scope: string;
+  key: string;
+  /** Status and sealed body to store, or null for an error that is not stored (the key is released). */
+  seal(outcome: Outcome): { status: number; body: string } | null;
+  /** True once a handler's transaction wrote the response. */
+  written: boolean;
+}
+
+const pending = new AsyncLocalStorage<PendingResponse>();
+
+export function withPendingResponse<T>(p: PendingResponse, fn: () => Promise<T>): Promise<T> {
+  return pending.run(p, fn);
+}
+
+/**
+ * Handlers call this last inside their write transaction, with what they will answer: the key is
+ * completed in that transaction (docs/testing-platform-api.md, `Idempotency-Key`). Without an
+ * Idempotency-Key it does nothing.
+ */
+export async function recordResponse(trx: Db, outcome: Outcome): Promise<void> {
+  const p = pending.getStore();
+  if (!p || p.written) return;
+  const sealed = p.seal(outcome);
+  if (!sealed) return;
+  await completeIdempotencyKey(trx, p.scope, p.key, sealed.status, sealed.body);
+  p.written = true;
 }

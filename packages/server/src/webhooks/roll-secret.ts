@@ -3,11 +3,19 @@
 import { newWebhookSecret } from '../domain/ids.ts';
 import { encryptSecret } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
+import type { Db } from '../store/schema.ts';
 import { lockEndpoint, updateEndpoint } from '../store/webhook-endpoints.ts';
 
 export const DEFAULT_OVERLAP = 24 * 3600;
 
-export async function rollEndpointSecret(ctx: Context, accountId: string, endpointId: string, overlapSeconds = DEFAULT_OVERLAP): Promise<string | null> {
+/** `then` runs in the same transaction, after the roll (the API stores its answer there). */
+export async function rollEndpointSecret(
+  ctx: Context,
+  accountId: string,
+  endpointId: string,
+  overlapSeconds = DEFAULT_OVERLAP,
+  then?: (trx: Db, secret: string) => Promise<void>,
+): Promise<string | null> {
   const secret = newWebhookSecret();
   const done = await ctx.store.transaction(async (trx) => {
     const e = await lockEndpoint(trx, accountId, endpointId);
@@ -17,6 +25,7 @@ export async function rollEndpointSecret(ctx: Context, accountId: string, endpoi
       previous_secret_sealed: overlapSeconds > 0 ? e.secret_sealed : null,
       previous_secret_expires_at: overlapSeconds > 0 ? ctx.clock.now() + overlapSeconds : null,
     });
+    await then?.(trx, secret);
     return true;
   });
   return done ? secret : null;

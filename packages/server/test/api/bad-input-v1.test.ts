@@ -46,7 +46,10 @@ for (const db of DB_KINDS) {
       const cases: Array<[string, string | null]> = [
         ['{"email":"json@example.com"}', 'application/json'],
         ['email=text@example.com', 'text/plain'],
-        ['--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['--x\r\nContent-Disposition: form-data; name="email"; filename="e.txt"\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['--x\r\nContent-Disposition: form-data; name="email"\r\nContent-Type: application/octet-stream\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
+        ['--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nmp@example.com\r\n', 'multipart/form-data; boundary=x'],
+        ['email=mp@example.com', 'multipart/form-data'],
         ['email=latin@example.com', 'application/x-www-form-urlencoded; charset=iso-8859-1'],
         ['<email>xml@example.com</email>', 'application/xml'],
         ['email=none@example.com', null],
@@ -58,6 +61,26 @@ for (const db of DB_KINDS) {
       assert.equal(await state(), before, 'nothing created');
       const good = await postRaw(server.url, '/v1/customers', 'email=utf8%40example.com&name=J%C3%BCrgen', 'application/x-www-form-urlencoded; charset=utf-8', auth);
       assert.equal(ok(good).name, 'Jürgen');
+    });
+
+    it('multipart/form-data of plain fields is a form body: bracket names, the same limits', async () => {
+      const part = (name: string, value: string) => `--b0und\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+      const type = 'multipart/form-data; boundary=b0und';
+      const body = `${part('email', 'mp@example.com')}${part('name', 'Jürgen')}${part('metadata[a]', '1')}${part('metadata[b c]', '2')}--b0und--\r\n`;
+      const created = ok(await postRaw(server.url, '/v1/customers', body, type, auth));
+      assert.equal(created.email, 'mp@example.com');
+      assert.equal(created.name, 'Jürgen');
+      assert.deepEqual(created.metadata, { a: '1', 'b c': '2' });
+      const before = await state();
+      const fiftyOne = Array.from({ length: 51 }, (_, i) => part(`metadata[k${i}]`, 'v')).join('') + '--b0und--\r\n';
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', fiftyOne, type, auth), 400).param, 'metadata');
+      const many = Array.from({ length: 1200 }, (_, i) => part(`metadata[k${i}]`, 'v')).join('') + '--b0und--\r\n';
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', many, type, auth), 400).type, 'invalid_request_error');
+      const big = `${part('description', 'x'.repeat(1024 * 1024 + 16))}--b0und--\r\n`;
+      apiError(await postRaw(server.url, '/v1/customers', big, type, auth), 413);
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', `${part('metadata[a', '1')}--b0und--\r\n`, type, auth), 400).type, 'invalid_request_error');
+      assert.equal(apiError(await postRaw(server.url, '/v1/customers', `${part('bogus', '1')}--b0und--\r\n`, type, auth), 400).code, 'parameter_unknown');
+      assert.equal(await state(), before, 'nothing created');
     });
 
     it('malformed brackets and deep nesting are 400, never stored as garbled keys', async () => {
@@ -84,8 +107,36 @@ for (const db of DB_KINDS) {
       assert.equal(q.type, 'invalid_request_error');
       assert.equal(await state(), before, 'nothing created');
       // Well-formed bracket notation is accepted: indexed and empty-bracket arrays, nested metadata.
-      const fine = ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: 'metadata[a]=1&metadata[b%20c]=2&expand[0]=x&expand[]=y' }));
+      const fine = ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: 'metadata[a]=1&metadata[b%20c]=2' }));
       assert.deepEqual(fine.metadata, { a: '1', 'b c': '2' });
+      const charge = ok(await call(server.url, 'POST', '/v1/charges', { ...as, params: `amount=100&currency=usd&source=tok_visa&customer=${String(fine.id)}&expand[0]=customer&expand[]=customer` }));
+      assert.equal((charge.customer as { id?: unknown }).id, fine.id, 'indexed and empty-bracket arrays alike');
+    });
+
+    it('expand and currency: what connectd cannot expand and unknown currencies are 400, creating nothing', async () => {
+      const before = await state();
+      const rows: Array<{ path: string; params: string; param: string; message: RegExp }> = [
+        { path: '/v1/customers', params: 'expand[]=x', param: 'expand', message: /^This property cannot be expanded \(x\)\.$/ },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&expand[]=balance_transaction', param: 'expand', message: /cannot be expanded \(balance_transaction\)/ },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&expand[]=customer.sources', param: 'expand', message: /cannot be expanded \(customer\.sources\)/ },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&expand[]=a.b.c.d.e', param: 'expand', message: /cannot be expanded/ },
+        { path: '/v1/refunds', params: 'charge=ch_x&expand[]=charge.balance_transaction', param: 'expand', message: /cannot be expanded \(charge\.balance_transaction\)/ },
+        { path: '/v1/charges', params: 'amount=100&currency=xyz&source=tok_visa', param: 'currency', message: /^Invalid currency: xyz\. Stripe currently supports these currencies: usd, / },
+        { path: '/v1/charges', params: 'amount=100&currency=&source=tok_visa', param: 'currency', message: /^Invalid currency: \. / },
+        { path: '/v1/charges', params: 'amount=100&currency=us%C3%A9&source=tok_visa', param: 'currency', message: /^Invalid currency: us\. / },
+        { path: '/v1/charges', params: 'amount=100&currency=usd&source=tok_visa&capture=maybe', param: 'capture', message: /capture/ },
+        { path: '/v1/charges/ch_missing/capture', params: 'amount=abc', param: 'amount', message: /Invalid integer/ },
+      ];
+      for (const row of rows) {
+        const err = apiError(await call(server.url, 'POST', row.path, { ...as, params: row.params }), 400);
+        assert.equal(err.type, 'invalid_request_error', row.params);
+        assert.equal(err.param, row.param, row.params);
+        assert.match(err.message, row.message, row.params);
+      }
+      const listed = apiError(await call(server.url, 'GET', '/v1/charges', { ...as, params: 'expand[]=customer' }), 400);
+      assert.equal(listed.message, 'This property cannot be expanded (customer).', 'lists expand data.*');
+      assert.equal(apiError(await call(server.url, 'POST', '/v1/charges/ch_missing/capture', { ...as, params: '' }), 404).code, 'resource_missing');
+      assert.equal(await state(), before, 'nothing created');
     });
 
     it('an oversized body is 413, an oversized header 431, too many parameters 400', async () => {

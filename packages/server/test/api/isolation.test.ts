@@ -207,6 +207,7 @@ for (const db of DB_KINDS) {
         'GET /v1/charges': { path: '/v1/charges' },
         'GET /v1/charges/:id': { path: '/v1/charges/ch_Whatever000000000001' },
         'POST /v1/charges/:id': { path: '/v1/charges/ch_Whatever000000000001', params: { description: 'after' } },
+        'POST /v1/charges/:id/capture': { path: '/v1/charges/ch_Whatever000000000001/capture' },
         'POST /v1/refunds': { path: '/v1/refunds', params: { charge: 'ch_Whatever000000000001' } },
         'GET /v1/refunds': { path: '/v1/refunds' },
         'GET /v1/refunds/:id': { path: '/v1/refunds/re_Whatever000000000001' },
@@ -279,7 +280,7 @@ for (const db of DB_KINDS) {
   describe(`read_only connection on ${db}`, () => {
     let server: TestServer;
     let readOnly: Connected;
-    const data = { customer: '', charge: '', refund: '', eventOfA: '', endpointOfA: '', endpointOfB: '' };
+    const data = { customer: '', charge: '', uncaptured: '', refund: '', eventOfA: '', endpointOfA: '', endpointOfB: '' };
 
     before(async () => {
       server = await startTestServer({ db });
@@ -295,6 +296,7 @@ for (const db of DB_KINDS) {
       data.customer = String(ok(await call(server.url, 'POST', '/v1/customers', { ...asB, params: { email: 'm-customer@example.com', source: 'tok_visa' } })).id);
       data.charge = String(ok(await call(server.url, 'POST', '/v1/charges', { ...asB, params: { amount: '2500', currency: 'usd', customer: data.customer } })).id);
       data.refund = String(ok(await call(server.url, 'POST', '/v1/refunds', { ...asB, params: { charge: data.charge, amount: '500' } })).id);
+      data.uncaptured = String(ok(await call(server.url, 'POST', '/v1/charges', { ...asB, params: { amount: '700', currency: 'usd', customer: data.customer, capture: 'false' } })).id);
       // The platforms' own objects, for the routes only a key's own account may call.
       const events = ok(await call(server.url, 'GET', '/v1/events', { key: A.testSecret })).data as Array<{ id: string }>;
       data.eventOfA = events[0]?.id ?? '';
@@ -328,6 +330,7 @@ for (const db of DB_KINDS) {
       'DELETE /v1/customers/:id': { path: `/v1/customers/${data.customer}` },
       'POST /v1/charges': { path: '/v1/charges', params: { amount: '100', currency: 'usd', source: 'tok_visa' } },
       'POST /v1/charges/:id': { path: `/v1/charges/${data.charge}`, params: { description: 'changed' } },
+      'POST /v1/charges/:id/capture': { path: `/v1/charges/${data.uncaptured}/capture` },
       'POST /v1/refunds': { path: '/v1/refunds', params: { charge: data.charge, amount: '100' } },
       'POST /v1/test_helpers/oauth/authorize': { path: '/v1/test_helpers/oauth/authorize', params: { client_id: A.clientIdTest } },
       'POST /v1/webhook_endpoints': { path: '/v1/webhook_endpoints', params: { url: 'http://127.0.0.1:9/other', 'enabled_events[0]': '*' } },

@@ -281,6 +281,89 @@ for (const db of DB_KINDS) {
       assert.deepEqual(all.slice(0, 3), [whole.id, rest.id, partial.id]);
     });
 
+    it('capture=false authorizes only; charges.capture captures all or part, once', async () => {
+      const auth = await platform.charges.create({ amount: 3000, currency: 'usd', source: 'tok_visa', capture: false }, opts);
+      assert.equal(auth.status, 'succeeded');
+      assert.equal(auth.paid, true);
+      assert.equal(auth.captured, false);
+      assert.equal(auth.amount_captured, 0);
+      assert.equal(auth.balance_transaction, null);
+      const captured = await platform.charges.capture(auth.id, { amount: 2000 }, opts);
+      assert.equal(captured.captured, true);
+      assert.equal(captured.amount_captured, 2000);
+      assert.equal(captured.amount_refunded, 1000, 'the uncaptured rest is released, shown as refunded');
+      assert.match(String(captured.balance_transaction), /^txn_/);
+      assert.equal((await platform.charges.retrieve(auth.id, undefined, opts)).amount_captured, 2000);
+      await assert.rejects(platform.charges.capture(auth.id, undefined, opts), (e: unknown) => {
+        assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, String(e));
+        assert.equal(e.code, 'charge_already_captured');
+        return true;
+      });
+
+      const whole = await platform.charges.create({ amount: 900, currency: 'usd', source: 'tok_visa', capture: false }, opts);
+      await assert.rejects(platform.charges.capture(whole.id, { amount: 901 }, opts), (e: unknown) => {
+        assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, String(e));
+        assert.equal(e.code, 'amount_too_large');
+        assert.equal(e.param, 'amount');
+        return true;
+      });
+      const all = await platform.charges.capture(whole.id, undefined, opts);
+      assert.equal(all.amount_captured, 900);
+      assert.equal(all.amount_refunded, 0);
+
+      const declined = await call(server.url, 'POST', '/v1/charges', { key: A.testSecret, account: acct.accountId, params: { amount: '100', currency: 'usd', source: 'tok_chargeDeclined', capture: 'false' } });
+      const failedId = String((declined.json.error as { charge?: unknown }).charge);
+      await assert.rejects(platform.charges.capture(failedId, undefined, opts), Stripe.errors.StripeInvalidRequestError);
+    });
+
+    it('expand: charge.customer, refund.charge and refund.charge.customer, list data.customer; others are 400', async () => {
+      const customer = await platform.customers.create({ email: 'expand@example.com', source: 'tok_visa' }, opts);
+      const charge = await platform.charges.create({ amount: 1500, currency: 'usd', customer: customer.id, expand: ['customer'] }, opts);
+      assert.equal((charge.customer as Stripe.Customer).id, customer.id);
+      assert.equal((charge.customer as Stripe.Customer).email, 'expand@example.com');
+      const got = await platform.charges.retrieve(charge.id, { expand: ['customer'] }, opts);
+      assert.equal((got.customer as Stripe.Customer).object, 'customer');
+      assert.equal((await platform.charges.retrieve(charge.id, undefined, opts)).customer, customer.id, 'an id unless asked');
+      const refund = await platform.refunds.create({ charge: charge.id, amount: 100, expand: ['charge.customer'] }, opts);
+      const refundCharge = refund.charge as Stripe.Charge;
+      assert.equal(refundCharge.id, charge.id);
+      assert.equal(refundCharge.amount_refunded, 100, 'the charge as the refund left it');
+      assert.equal((refundCharge.customer as Stripe.Customer).id, customer.id);
+      assert.equal(((await platform.refunds.retrieve(refund.id, { expand: ['charge'] }, opts)).charge as Stripe.Charge).object, 'charge');
+      const list = await platform.charges.list({ customer: customer.id, expand: ['data.customer'] }, opts);
+      assert.equal((list.data[0]?.customer as Stripe.Customer).id, customer.id);
+
+      for (const [call, path] of [
+        [() => platform.charges.retrieve(charge.id, { expand: ['balance_transaction'] }, opts), 'balance_transaction'],
+        [() => platform.charges.retrieve(charge.id, { expand: ['customer.default_source'] }, opts), 'customer.default_source'],
+        [() => platform.charges.list({ expand: ['customer'] }, opts), 'customer'],
+        [() => platform.customers.retrieve(customer.id, { expand: ['default_source'] }, opts), 'default_source'],
+        [() => platform.charges.create({ amount: 100, currency: 'usd', source: 'tok_visa', expand: ['nope'] }, opts), 'nope'],
+      ] as const) {
+        await assert.rejects(call(), (e: unknown) => {
+          assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, String(e));
+          assert.equal(e.statusCode, 400);
+          assert.equal(e.message, `This property cannot be expanded (${path}).`);
+          assert.equal(e.param, 'expand');
+          return true;
+        });
+      }
+    });
+
+    it('currencies are Stripe’s list: an unknown one is 400 naming currency, with Stripe’s message', async () => {
+      const jpy = await platform.charges.create({ amount: 500, currency: 'JPY', source: 'tok_visa' }, opts);
+      assert.equal(jpy.currency, 'jpy');
+      const before = (await platform.charges.list({ limit: 100 }, opts)).data.length;
+      await assert.rejects(platform.charges.create({ amount: 500, currency: 'XYZ', source: 'tok_visa' }, opts), (e: unknown) => {
+        assert.ok(e instanceof Stripe.errors.StripeInvalidRequestError, String(e));
+        assert.equal(e.statusCode, 400);
+        assert.equal(e.param, 'currency');
+        assert.match(e.message, /^Invalid currency: xyz\. Stripe currently supports these currencies: usd, aed, afn, .*, eur, /);
+        return true;
+      });
+      assert.equal((await platform.charges.list({ limit: 100 }, opts)).data.length, before, 'nothing created');
+    });
+
     it('auto-pagination: for await over 25 customers with limit 10, and ending_before paging', async () => {
       const own = await connectNew(server.url, A);
       const o = { stripeAccount: own.accountId };

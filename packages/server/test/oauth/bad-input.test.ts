@@ -378,7 +378,8 @@ function oauthRows(): OAuthRow[] {
     ['text/plain', 'text/plain'],
     ['invalid/@@##', 'invalid/@@##'],
     ['</><script>alert(1)</script>', '</><script>alert(1)</script>'],
-    ['multipart/form-data', 'multipart/form-data; boundary=XyZ'],
+    ['multipart/form-data with a urlencoded body', 'multipart/form-data; boundary=XyZ'],
+    ['multipart/form-data without a boundary', 'multipart/form-data'],
     ['application/x-www-form-urlencoded-evil', 'application/x-www-form-urlencoded-evil'],
   ] as const) {
     addWithCode('BI-39', `Content-Type: ${name}`, (env, code) =>
@@ -388,10 +389,36 @@ function oauthRows(): OAuthRow[] {
   addWithCode('BI-39', 'Content-Type missing', (env, code) =>
     send(env.server.url, { method: 'POST', path: '/oauth/token', headers: bearer(A.testSecret), body: form({ grant_type: 'authorization_code', code }) }),
   { status: 400, error: 'invalid_request' }, notBurnt);
-  addWithCode('BI-39', 'multipart body with a real boundary', (env, code) => {
-    const body = `--XyZ\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\nauthorization_code\r\n--XyZ\r\nContent-Disposition: form-data; name="code"\r\n\r\n${code}\r\n--XyZ--\r\n`;
-    return send(env.server.url, { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'multipart/form-data; boundary=XyZ', ...bearer(A.testSecret) }, body });
-  }, { status: 400, error: 'invalid_request' }, notBurnt);
+  // Plain multipart fields are a form body (Stripe's guide sends them); files and non-text parts are not.
+  const part = (name: string, value: string, headers = '') => `--XyZ\r\nContent-Disposition: form-data; name="${name}"${headers}\r\n\r\n${value}\r\n`;
+  const multipart = (env: Env, body: string) =>
+    send(env.server.url, { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'multipart/form-data; boundary=XyZ', ...bearer(A.testSecret) }, body });
+  addWithCode('BI-39', 'multipart body of plain fields is accepted', (env, code) =>
+    multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}--XyZ--\r\n`),
+  { ok: true });
+  addWithCode('BI-39', 'multipart body with a file part', (env, code) =>
+    multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}${part('doc', 'hello', '; filename="a.txt"\r\nContent-Type: text/plain')}--XyZ--\r\n`),
+  { status: 400, error: 'invalid_request' }, notBurnt);
+  addWithCode('BI-39', 'multipart body with a non-text part', (env, code) =>
+    multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code, '\r\nContent-Type: application/json')}--XyZ--\r\n`),
+  { status: 400, error: 'invalid_request' }, notBurnt);
+  addWithCode('BI-39', 'multipart body cut short', (env, code) =>
+    multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}`),
+  { status: 400, error: 'invalid_request' }, notBurnt);
+  addWithCode('BI-40', 'multipart field with raw invalid UTF-8 bytes', (env, code) =>
+    send(env.server.url, {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ', ...bearer(A.testSecret) },
+      body: Buffer.concat([Buffer.from(`${part('grant_type', 'authorization_code')}${part('code', code)}--XyZ\r\nContent-Disposition: form-data; name="x"\r\n\r\n`), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n--XyZ--\r\n')]),
+    }),
+  { status: 400, error: 'invalid_request' }, notBurnt);
+  addWithCode('BI-41', 'multipart body with 2 000 fields', (env, code) =>
+    multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}${part('a', '1').repeat(2000)}--XyZ--\r\n`),
+  { status: 400, error: 'invalid_request' }, notBurnt);
+  addWithCode('BI-41', 'multipart body of 2 MB', (env, code) =>
+    multipart(env, `${part('grant_type', 'authorization_code')}${part('code', code)}${part('a', 'x'.repeat(2 * 1024 * 1024))}--XyZ--\r\n`),
+  { status: 413, error: 'invalid_request' }, notBurnt);
 
   // BI-40: charsets and invalid UTF-8.
   addWithCode('BI-40', 'charset=iso-8859-1 with non-ASCII bytes', (env, code) =>

@@ -34,11 +34,13 @@ export class FormClient {
     return { status: res.status, location: res.headers.get('location'), text: await res.text(), headers: res.headers };
   }
 
-  async post(path: string, form: Record<string, string>, extra: Record<string, string> = {}) {
+  /** Posts a form, urlencoded as browsers do by default, or as multipart/form-data (a FormData). */
+  async post(path: string, form: Record<string, string> | FormData, extra: Record<string, string> = {}) {
+    const multipart = form instanceof FormData;
     const res = await fetch(new URL(path, this.base), {
       method: 'POST',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', origin: this.base, ...extra },
-      body: new URLSearchParams(form).toString(),
+      headers: { cookie: this.cookieHeader(), ...(multipart ? {} : { 'content-type': 'application/x-www-form-urlencoded' }), origin: this.base, ...extra },
+      body: multipart ? form : new URLSearchParams(form).toString(),
       redirect: 'manual',
     });
     this.remember(res);

@@ -38,6 +38,27 @@ for (const db of DB_KINDS) {
       assert.equal(replay.status, 303, 'logout killed the session server-side');
     });
 
+    it('page forms take multipart/form-data fields too; a file part is a 400 page (BI-39)', async () => {
+      const c = new FormClient(server.url);
+      const page = await c.get('/login');
+      const withFile = new FormData();
+      withFile.set('_csrf', FormClient.csrfFrom(page.text));
+      withFile.set('email', M.email);
+      withFile.set('password', M.password);
+      withFile.set('avatar', new Blob(['x'], { type: 'image/png' }), 'a.png');
+      const refused = await c.post('/login', withFile);
+      assert.equal(refused.status, 400);
+      assert.match(refused.headers.get('content-type') ?? '', /^text\/html/);
+      const fields = new FormData();
+      fields.set('_csrf', FormClient.csrfFrom(page.text));
+      fields.set('email', M.email);
+      fields.set('password', M.password);
+      const res = await c.post('/login', fields);
+      assert.equal(res.status, 303);
+      assert.equal(res.location, '/dashboard');
+      assert.equal((await c.get('/dashboard')).status, 200);
+    });
+
     it('never redirects to another site after login (AZ-16)', async () => {
       for (const next of ['https://evil.example/', '//evil.example', '/\\evil.example', 'javascript:alert(1)']) {
         const c = new FormClient(server.url);

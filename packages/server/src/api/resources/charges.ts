@@ -1,12 +1,16 @@
 // Charges and refunds with Stripe's test tokens (tok_visa, tok_mastercard succeed;
-// tok_chargeDeclined is a 402 card_error card_declined).
+// tok_chargeDeclined is a 402 card_error card_declined); `capture=false` authorizes only, and
+// POST /v1/charges/:id/capture captures (Stripe API reference "Charges").
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
+import { invalidCurrencyMessage, isStripeCurrency } from '../../domain/currencies.ts';
 import type { Context } from '../../context.ts';
+import { recordResponse } from '../../store/idempotency.ts';
 import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
+import { expandObject } from '../expand.ts';
 import { listObject, listQuery, missingCursor } from '../list.ts';
-import { expand, id, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
+import { expandable, id, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
 import { loadCustomer, noSuch, scopeOf, TEST_TOKENS, type Customer } from './customers.ts';
 
@@ -46,7 +50,16 @@ export interface Refund {
   status: 'succeeded';
 }
 
-const currency = z.string().regex(/^[a-zA-Z]{3}$/, 'must be a three-letter ISO currency code').transform((c) => c.toLowerCase());
+/** Checked against Stripe's list in the handler, for Stripe's own message (domain/currencies.ts). */
+const currency = z.string().max(100);
+
+function checkCurrency(code: string): string {
+  if (isStripeCurrency(code)) return code.toLowerCase();
+  throw new ApiError(400, 'invalid_request_error', invalidCurrencyMessage(code.replace(/[^\x20-\x7e]/g, '').slice(0, 20)), undefined, 'currency');
+}
+
+const expandCharge = expandable('charge');
+const expandRefund = expandable('refund');
 
 async function loadCharge(ctx: Context, scope: Scope, chargeId: string, param = 'id') {
   const found = await findResource<Charge>(ctx.store.db, scope, 'charge', chargeId);
@@ -76,11 +89,13 @@ export const chargeRoutes: ApiRoute[] = [
           receipt_email: z.email().optional(),
           metadata: metadata.optional(),
           capture: z.enum(['true', 'false']).optional(),
-          expand,
+          expand: expandCharge,
         },
         req.params,
       );
+      const chargeCurrency = checkCurrency(p.currency);
       const scope = scopeOf(req);
+      const authorizeOnly = p.capture === 'false';
       const customer = p.customer ? await loadCustomer(ctx, scope, p.customer, 'customer') : null;
       const token = tokenOf(p.source, customer);
       if (!token) {
@@ -92,12 +107,13 @@ export const chargeRoutes: ApiRoute[] = [
         id: `ch_${randomBase62(24)}`,
         object: 'charge',
         amount: p.amount,
-        amount_captured: card.declined ? 0 : p.amount,
+        // An uncaptured charge succeeded (the card is authorized) but moved no money yet.
+        amount_captured: card.declined || authorizeOnly ? 0 : p.amount,
         amount_refunded: 0,
-        balance_transaction: card.declined ? null : `txn_${randomBase62(24)}`,
-        captured: !card.declined,
+        balance_transaction: card.declined || authorizeOnly ? null : `txn_${randomBase62(24)}`,
+        captured: !card.declined && !authorizeOnly,
         created: ctx.clock.now(),
-        currency: p.currency,
+        currency: chargeCurrency,
         customer: customer?.id ?? null,
         description: p.description ?? null,
         failure_code: card.declined ? 'card_declined' : null,
@@ -113,12 +129,19 @@ export const chargeRoutes: ApiRoute[] = [
         refunded: false,
         status: card.declined ? 'failed' : 'succeeded',
       };
-      // A declined charge is still recorded, as Stripe does, and the error names it.
-      await insertResource(ctx.store.db, scope, 'charge', charge, { customer: charge.customer });
-      if (card.declined) {
-        throw new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined, {}, { decline_code: 'generic_decline', charge: charge.id });
-      }
-      return charge;
+      // A declined charge is still recorded, as Stripe does, and the error names it; either answer
+      // commits with the charge under an Idempotency-Key (docs/testing-platform-api.md).
+      const declined = card.declined
+        ? new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined, {}, { decline_code: 'generic_decline', charge: charge.id })
+        : null;
+      const body = await ctx.store.transaction(async (trx) => {
+        await insertResource(trx, scope, 'charge', charge, { customer: charge.customer });
+        const expanded = await expandObject(trx, scope, 'charge', charge, p.expand);
+        await recordResponse(trx, declined ? { error: declined } : { body: expanded });
+        return expanded;
+      });
+      if (declined) throw declined;
+      return body;
     },
   },
   {
@@ -126,8 +149,9 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges/:id',
     access: 'read',
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
-      return loadCharge(ctx, scopeOf(req), req.path.id ?? '');
+      const p = parseParams({ expand: expandCharge }, req.params);
+      const scope = scopeOf(req);
+      return expandObject(ctx.store.db, scope, 'charge', await loadCharge(ctx, scope, req.path.id ?? ''), p.expand);
     },
   },
   {
@@ -135,17 +159,56 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges/:id',
     access: 'write',
     handler: async (ctx, req) => {
-      const p = parseParams({ description: text(1000).optional(), metadata: metadata.optional(), receipt_email: z.email().optional(), expand }, req.params);
+      const p = parseParams({ description: text(1000).optional(), metadata: metadata.optional(), receipt_email: z.email().optional(), expand: expandCharge }, req.params);
+      const scope = scopeOf(req);
       return ctx.store.transaction(async (trx) => {
-        const found = await lockResource<Charge>(trx, scopeOf(req), 'charge', req.path.id ?? '');
+        const found = await lockResource<Charge>(trx, scope, 'charge', req.path.id ?? '');
         if (!found) throw noSuch('charge', req.path.id ?? '');
         const c = found.object;
-        return updateResource(trx, {
+        const next = await updateResource(trx, {
           ...c,
           ...(p.description !== undefined ? { description: p.description || null } : {}),
           ...(p.receipt_email !== undefined ? { receipt_email: p.receipt_email } : {}),
           metadata: mergeMetadata(c.metadata, p.metadata),
         });
+        const body = await expandObject(trx, scope, 'charge', next, p.expand);
+        await recordResponse(trx, { body });
+        return body;
+      });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/charges/:id/capture',
+    access: 'write',
+    handler: async (ctx, req) => {
+      const p = parseParams({ amount: integer({ min: 1, max: 99_999_999 }).optional(), receipt_email: z.email().optional(), expand: expandCharge }, req.params);
+      const scope = scopeOf(req);
+      return ctx.store.transaction(async (trx) => {
+        const found = await lockResource<Charge>(trx, scope, 'charge', req.path.id ?? '');
+        if (!found) throw noSuch('charge', req.path.id ?? '');
+        const c = found.object;
+        if (c.status !== 'succeeded') {
+          throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has no successful authorization to capture.`, undefined, 'charge');
+        }
+        if (c.captured) throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has already been captured.`, 'charge_already_captured');
+        if (c.refunded) throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has been refunded.`, 'charge_already_refunded');
+        const amount = p.amount ?? c.amount - c.amount_refunded;
+        if (amount > c.amount - c.amount_refunded) {
+          throw new ApiError(400, 'invalid_request_error', `Capture amount (${amount}) is greater than the amount authorized on the charge (${c.amount - c.amount_refunded}).`, 'amount_too_large', 'amount');
+        }
+        // A partial capture releases the rest, which Stripe reports as refunded.
+        const next = await updateResource(trx, {
+          ...c,
+          captured: true,
+          amount_captured: amount,
+          amount_refunded: c.amount - amount,
+          balance_transaction: `txn_${randomBase62(24)}`,
+          ...(p.receipt_email !== undefined ? { receipt_email: p.receipt_email } : {}),
+        });
+        const body = await expandObject(trx, scope, 'charge', next, p.expand);
+        await recordResponse(trx, { body });
+        return body;
       });
     },
   },
@@ -154,14 +217,15 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, customer: id('cus_').optional() }, req.params);
+      const p = parseParams({ ...listParams, customer: id('cus_').optional(), expand: expandable('list:charge') }, req.params);
       const q = listQuery(p);
-      const result = await listResources<Charge>(ctx.store.db, scopeOf(req), 'charge', {
+      const scope = scopeOf(req);
+      const result = await listResources<Charge>(ctx.store.db, scope, 'charge', {
         ...q,
         filter: p.customer !== undefined ? { customer: p.customer } : {},
       });
       if ('missingCursor' in result) throw missingCursor('charge', q);
-      return listObject('/v1/charges', result.data, result.hasMore);
+      return expandObject(ctx.store.db, scope, 'list:charge', listObject('/v1/charges', result.data, result.hasMore), p.expand);
     },
   },
   {
@@ -175,7 +239,7 @@ export const chargeRoutes: ApiRoute[] = [
           amount: integer({ min: 1, max: 99_999_999 }).optional(),
           reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer']).optional(),
           metadata: metadata.optional(),
-          expand,
+          expand: expandRefund,
         },
         req.params,
       );
@@ -211,7 +275,9 @@ export const chargeRoutes: ApiRoute[] = [
         await insertResource(trx, scope, 'refund', refund, { charge: charge.id });
         const refunded = charge.amount_refunded + amount;
         await updateResource(trx, { ...charge, amount_refunded: refunded, refunded: refunded === charge.amount });
-        return refund;
+        const body = await expandObject(trx, scope, 'refund', refund, p.expand);
+        await recordResponse(trx, { body });
+        return body;
       });
     },
   },
@@ -220,10 +286,11 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/refunds/:id',
     access: 'read',
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
-      const found = await findResource<Refund>(ctx.store.db, scopeOf(req), 'refund', req.path.id ?? '');
+      const p = parseParams({ expand: expandRefund }, req.params);
+      const scope = scopeOf(req);
+      const found = await findResource<Refund>(ctx.store.db, scope, 'refund', req.path.id ?? '');
       if (!found) throw noSuch('refund', req.path.id ?? '');
-      return found.object;
+      return expandObject(ctx.store.db, scope, 'refund', found.object, p.expand);
     },
   },
   {
@@ -231,14 +298,15 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/refunds',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, charge: id('ch_').optional() }, req.params);
+      const p = parseParams({ ...listParams, charge: id('ch_').optional(), expand: expandable('list:refund') }, req.params);
       const q = listQuery(p);
-      const result = await listResources<Refund>(ctx.store.db, scopeOf(req), 'refund', {
+      const scope = scopeOf(req);
+      const result = await listResources<Refund>(ctx.store.db, scope, 'refund', {
         ...q,
         filter: p.charge !== undefined ? { charge: p.charge } : {},
       });
       if ('missingCursor' in result) throw missingCursor('refund', q);
-      return listObject('/v1/refunds', result.data, result.hasMore);
+      return expandObject(ctx.store.db, scope, 'list:refund', listObject('/v1/refunds', result.data, result.hasMore), p.expand);
     },
   },
 ];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
+import { recordResponse } from '../../store/idempotency.ts';
 import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
 import { listObject, listQuery, missingCursor } from '../list.ts';
 import { expand, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
@@ -93,7 +94,12 @@ export const customerRoutes: ApiRoute[] = [
         shipping: null,
         tax_exempt: 'none',
       };
-      return insertResource(ctx.store.db, scopeOf(req), 'customer', customer, { email: customer.email });
+      // The Idempotency-Key's answer commits with the change (docs/testing-platform-api.md).
+      return ctx.store.transaction(async (trx) => {
+        await insertResource(trx, scopeOf(req), 'customer', customer, { email: customer.email });
+        await recordResponse(trx, { body: customer });
+        return customer;
+      });
     },
   },
   {
@@ -127,7 +133,9 @@ export const customerRoutes: ApiRoute[] = [
           ...(p.phone !== undefined ? { phone: orNull(p.phone) } : {}),
           metadata: mergeMetadata(c.metadata, p.metadata),
         };
-        return updateResource(trx, next, { email: next.email });
+        await updateResource(trx, next, { email: next.email });
+        await recordResponse(trx, { body: next });
+        return next;
       });
     },
   },

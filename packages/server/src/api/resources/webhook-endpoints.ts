@@ -5,7 +5,8 @@ import { ApiError } from '../../domain/errors.ts';
 import { newWebhookSecret } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
 import type { WebhookEndpointsTable } from '../../store/schema.ts';
-import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../../store/webhook-endpoints.ts';
+import { recordResponse } from '../../store/idempotency.ts';
+import { findEndpoint, insertEndpoint, listEndpoints, lockEndpoint, updateEndpoint } from '../../store/webhook-endpoints.ts';
 import { listObject, pageInMemory } from '../list.ts';
 import { expand, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
 import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
@@ -78,11 +79,16 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       const livemode = req.caller.mode === 'live';
       checkUrl(ctx, p.url, livemode);
       const secret = newWebhookSecret();
-      const row = await insertEndpoint(ctx.store.db, ctx.sealKey, {
-        accountId: req.caller.accountId, url: p.url, secret, livemode, connect: p.connect === 'true', enabledEvents: p.enabled_events,
-        description: p.description ?? null, now: ctx.clock.now(),
+      // The Idempotency-Key's answer commits with the change (docs/testing-platform-api.md).
+      return ctx.store.transaction(async (trx) => {
+        const row = await insertEndpoint(trx, ctx.sealKey, {
+          accountId: req.caller.accountId, url: p.url, secret, livemode, connect: p.connect === 'true', enabledEvents: p.enabled_events,
+          description: p.description ?? null, now: ctx.clock.now(),
+        });
+        const body = endpointObject(row, secret);
+        await recordResponse(trx, { body });
+        return body;
       });
-      return endpointObject(row, secret);
     },
   },
   {
@@ -106,13 +112,20 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       const e = await load(ctx, req.caller.accountId, livemode, req.path.id ?? '');
       checkEvents(p.enabled_events);
       if (p.url) checkUrl(ctx, p.url, livemode);
-      await updateEndpoint(ctx.store.db, e.id, {
-        ...(p.url ? { url: p.url } : {}),
-        ...(p.enabled_events ? { enabled_events: JSON.stringify(p.enabled_events) } : {}),
-        ...(p.disabled ? { status: p.disabled === 'true' ? 'disabled' : 'enabled' } : {}),
-        ...(p.description !== undefined ? { description: p.description || null } : {}),
+      return ctx.store.transaction(async (trx) => {
+        if (!(await lockEndpoint(trx, req.caller.accountId, e.id))) throw noSuch('webhook endpoint', e.id);
+        await updateEndpoint(trx, e.id, {
+          ...(p.url ? { url: p.url } : {}),
+          ...(p.enabled_events ? { enabled_events: JSON.stringify(p.enabled_events) } : {}),
+          ...(p.disabled ? { status: p.disabled === 'true' ? 'disabled' : 'enabled' } : {}),
+          ...(p.description !== undefined ? { description: p.description || null } : {}),
+        });
+        const updated = await findEndpoint(trx, req.caller.accountId, e.id);
+        if (!updated) throw noSuch('webhook endpoint', e.id);
+        const body = endpointObject(updated);
+        await recordResponse(trx, { body });
+        return body;
       });
-      return endpointObject(await load(ctx, req.caller.accountId, livemode, e.id));
     },
   },
   {
@@ -136,9 +149,15 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       const p = parseParams({ expires_in: integer({ min: 0, max: 7 * 24 * 3600 }).optional() }, req.params);
       const e = await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? '');
-      const secret = await rollEndpointSecret(ctx, req.caller.accountId, e.id, p.expires_in ?? DEFAULT_OVERLAP);
-      if (!secret) throw noSuch('webhook endpoint', e.id);
-      return endpointObject(await load(ctx, req.caller.accountId, req.caller.mode === 'live', e.id), secret);
+      let body: ReturnType<typeof endpointObject> | undefined;
+      const secret = await rollEndpointSecret(ctx, req.caller.accountId, e.id, p.expires_in ?? DEFAULT_OVERLAP, async (trx, rolled) => {
+        const updated = await findEndpoint(trx, req.caller.accountId, e.id);
+        if (!updated) return;
+        body = endpointObject(updated, rolled);
+        await recordResponse(trx, { body });
+      });
+      if (!secret || !body) throw noSuch('webhook endpoint', e.id);
+      return body;
     },
   },
   {

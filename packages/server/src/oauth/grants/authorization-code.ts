@@ -8,6 +8,7 @@ import { mintAccessToken } from '../access-token.ts';
 import { constantTimeEqual } from '../../domain/secrets.ts';
 import type { Context } from '../../context.ts';
 import { consumeCode, findCode, setCodeConnection } from '../../store/codes.ts';
+import { recordResponse } from '../../store/idempotency.ts';
 import {
   findActiveConnection,
   findConnection,
@@ -62,12 +63,17 @@ export async function authorizationCodeGrant(
       const current = await findCode(trx, codeHash);
       if (current?.consumed_at == null) return { kind: 'expired' as const };
       await revokeReplayed(trx, ctx, current, platform, origin);
-      return { kind: 'replayed' as const };
+      const error = oauth.invalidGrant(REPLAYED);
+      await recordResponse(trx, { error });
+      return { kind: 'replayed' as const, error };
     }
-    return { kind: 'ok' as const, body: await mint(trx, ctx, client, platform, consumed, origin) };
+    const body = await mint(trx, ctx, client, platform, consumed, origin);
+    // The Idempotency-Key's answer commits with the tokens: a retry after a crash replays it.
+    await recordResponse(trx, { body });
+    return { kind: 'ok' as const, body };
   });
   if (outcome.kind === 'expired') throw oauth.invalidGrant('Authorization code expired');
-  if (outcome.kind === 'replayed') throw oauth.invalidGrant(REPLAYED);
+  if (outcome.kind === 'replayed') throw outcome.error;
   return outcome.body;
 }
 

@@ -6,6 +6,7 @@ import { mintAccessToken } from '../access-token.ts';
 import { parseScope, scopeWithin, type Scope } from '../../domain/scopes.ts';
 import type { Context } from '../../context.ts';
 import { findRefreshToken, lockActiveConnection } from '../../store/connections.ts';
+import { recordResponse } from '../../store/idempotency.ts';
 import { publishableKey, revokeAccessTokens } from '../../store/keys.ts';
 import type { AuthenticatedClient } from '../client-auth.ts';
 import { echo, param, type Params } from '../params.ts';
@@ -50,7 +51,7 @@ export async function refreshTokenGrant(ctx: Context, client: AuthenticatedClien
     await revokeAccessTokens(trx, connection.id, now, { scope: effective, mode: client.mode });
     const accessToken = await mintAccessToken(trx, ctx, { accountId: found.account_id, mode: client.mode, connectionId: connection.id, scope: effective });
     const pk = await publishableKey(trx, found.account_id, client.mode);
-    return tokenResponse({
+    const body = tokenResponse({
       accessToken,
       mode: client.mode,
       refreshToken,
@@ -58,5 +59,7 @@ export async function refreshTokenGrant(ctx: Context, client: AuthenticatedClien
       accountId: found.account_id,
       scope: effective,
     });
+    await recordResponse(trx, { body });
+    return body;
   });
 }
