@@ -146,7 +146,7 @@ describe('--webhook-private-targets', () => {
     assert.equal(setting(['--host', '::']), 'deny');
     assert.equal(setting(['--host', '192.168.1.5']), 'deny');
     assert.equal(setting(['--host', '203.0.113.7']), 'deny');
-    assert.equal(setting([], { CONNECTD_ENV: 'production' }), 'deny');
+    assert.equal(setting([], { CONNECTD_ENV: 'production', CONNECTD_SECRET: 'x'.repeat(32) }), 'deny');
     // Behind a reverse proxy a loopback listener is public.
     assert.equal(setting(['--public-url', 'https://connect.example.com']), 'deny');
     assert.equal(setting(['--public-url', 'http://localhost:8080']), 'allow');
@@ -154,7 +154,7 @@ describe('--webhook-private-targets', () => {
   it('the flag, then the environment variable, override the default', () => {
     assert.equal(setting(['--host', '0.0.0.0', '--webhook-private-targets', 'allow']), 'allow');
     assert.equal(setting([], { CONNECTD_WEBHOOK_PRIVATE_TARGETS: 'deny' }), 'deny');
-    assert.equal(setting(['--webhook-private-targets', 'allow'], { CONNECTD_WEBHOOK_PRIVATE_TARGETS: 'deny', CONNECTD_ENV: 'production' }), 'allow');
+    assert.equal(setting(['--webhook-private-targets', 'allow'], { CONNECTD_WEBHOOK_PRIVATE_TARGETS: 'deny', CONNECTD_ENV: 'production', CONNECTD_SECRET: 'x'.repeat(32) }), 'allow');
     assert.throws(() => setting(['--webhook-private-targets', 'maybe']), (e: unknown) => e instanceof ConfigError && /--webhook-private-targets/.test(e.message));
   });
   it('a server published under a public URL refuses loopback endpoints by default', async () => {
