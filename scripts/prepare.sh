@@ -25,7 +25,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     stop "missing ${need[*]}; run: sudo apt-get update && sudo apt-get install -y ${need[*]}"
   fi
-  say "installing ${need[*]} with apt (first run only, about a minute)"
+  say "installing ${need[*]} with apt (first run only: a few minutes)"
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi

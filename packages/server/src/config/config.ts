@@ -216,7 +216,8 @@ Options (environment variable in brackets):
   --public-url URL    origin used in links and redirects           [CONNECTD_PUBLIC_URL]
   --allowed-hosts H   more host names to answer for, comma-separated, beside the
                       public URL's, IP addresses and localhost     [CONNECTD_ALLOWED_HOSTS]
-  --auth-failure-limit N  wrong keys, codes or refresh tokens per address per minute
+  --auth-failure-limit N
+                      wrong keys, codes or refresh tokens per address per minute
                       before 429 Too Many Requests, default 20 [CONNECTD_AUTH_FAILURE_LIMIT]
   --code-ttl SECONDS  authorization code lifetime, 1..600, default 300 [CONNECTD_CODE_TTL]
   --webhook-retry M   standard (Stripe-like: 3 days live, 3 retries over hours in test)
@@ -225,11 +226,13 @@ Options (environment variable in brackets):
                       may test-mode webhooks go to loopback and private addresses?
                       default allow only in development on a loopback host and URL,
                       deny otherwise                    [CONNECTD_WEBHOOK_PRIVATE_TARGETS]
-                      delivery lease in ms, default 30000       [CONNECTD_WEBHOOK_LEASE_MS]
-                      delivery poll interval in ms, default 250 [CONNECTD_WEBHOOK_POLL_MS]
   --secret-file PATH  key file holding the server secret, created on first run with
-                      mode 0600; default: beside the data directory (./data.key) [CONNECTD_SECRET_FILE]
-                      server secret for keyed hashes (≥32 chars), instead of a key file [CONNECTD_SECRET]
-                      API version stamped on events                [CONNECTD_API_VERSION]
-                      development|production                       [CONNECTD_ENV]
+                      mode 0600; default beside the data directory (./data.key) [CONNECTD_SECRET_FILE]
+
+Environment only:
+  CONNECTD_SECRET            server secret (≥32 chars), instead of a key file
+  CONNECTD_ENV               development|production (production needs a secret or --secret-file)
+  CONNECTD_API_VERSION       API version stamped on events
+  CONNECTD_WEBHOOK_LEASE_MS  delivery lease in ms, default 30000
+  CONNECTD_WEBHOOK_POLL_MS   delivery poll interval in ms, default 250
 `;
