@@ -41,7 +41,7 @@ async function banner(running: Awaited<ReturnType<typeof startServer>>, config: 
   if (!config.seed) lines.push('', `Demo merchant ${DEMO_MERCHANT.email} (password: ${DEMO_MERCHANT.password})`);
   const secret = running.ctx.secretSource;
   if (secret.source === 'file') {
-    lines.push('', `Server secret in ${secret.path}${secret.created ? ' (created now, mode 0600)' : ''}: keep it with, but apart from, your database backups`);
+    lines.push('', `Server secret in ${secret.path}${secret.created ? ' (created now, mode 0600)' : ''}; back it up apart from the database`);
   }
   lines.push('', `Dashboard ${config.publicUrl}/dashboard`, '');
   process.stdout.write(lines.join('\n') + '\n');
