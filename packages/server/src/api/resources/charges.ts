@@ -59,6 +59,22 @@ function checkCurrency(code: string): string {
 }
 
 const expandCharge = expandable('charge');
+
+/**
+ * Locks a charge, applies `change` (which may refuse by throwing), stores the result and records
+ * the answer for an Idempotency-Key, in one transaction.
+ */
+function changeCharge(ctx: Context, req: Parameters<ApiRoute['handler']>[1], expand: string[] | undefined, change: (c: Charge) => Charge): Promise<unknown> {
+  const scope = scopeOf(req);
+  return ctx.store.transaction(async (trx) => {
+    const found = await lockResource<Charge>(trx, scope, 'charge', req.path.id ?? '');
+    if (!found) throw noSuch('charge', req.path.id ?? '');
+    const next = await updateResource(trx, change(found.object));
+    const body = await expandObject(trx, scope, 'charge', next, expand);
+    await recordResponse(trx, { body });
+    return body;
+  });
+}
 const expandRefund = expandable('refund');
 
 async function loadCharge(ctx: Context, scope: Scope, chargeId: string, param = 'id') {
@@ -160,21 +176,12 @@ export const chargeRoutes: ApiRoute[] = [
     access: 'write',
     handler: async (ctx, req) => {
       const p = parseParams({ description: text(1000).optional(), metadata: metadata.optional(), receipt_email: z.email().optional(), expand: expandCharge }, req.params);
-      const scope = scopeOf(req);
-      return ctx.store.transaction(async (trx) => {
-        const found = await lockResource<Charge>(trx, scope, 'charge', req.path.id ?? '');
-        if (!found) throw noSuch('charge', req.path.id ?? '');
-        const c = found.object;
-        const next = await updateResource(trx, {
-          ...c,
-          ...(p.description !== undefined ? { description: p.description || null } : {}),
-          ...(p.receipt_email !== undefined ? { receipt_email: p.receipt_email } : {}),
-          metadata: mergeMetadata(c.metadata, p.metadata),
-        });
-        const body = await expandObject(trx, scope, 'charge', next, p.expand);
-        await recordResponse(trx, { body });
-        return body;
-      });
+      return changeCharge(ctx, req, p.expand, (c) => ({
+        ...c,
+        ...(p.description !== undefined ? { description: p.description || null } : {}),
+        ...(p.receipt_email !== undefined ? { receipt_email: p.receipt_email } : {}),
+        metadata: mergeMetadata(c.metadata, p.metadata),
+      }));
     },
   },
   {
@@ -183,11 +190,7 @@ export const chargeRoutes: ApiRoute[] = [
     access: 'write',
     handler: async (ctx, req) => {
       const p = parseParams({ amount: integer({ min: 1, max: 99_999_999 }).optional(), receipt_email: z.email().optional(), expand: expandCharge }, req.params);
-      const scope = scopeOf(req);
-      return ctx.store.transaction(async (trx) => {
-        const found = await lockResource<Charge>(trx, scope, 'charge', req.path.id ?? '');
-        if (!found) throw noSuch('charge', req.path.id ?? '');
-        const c = found.object;
+      return changeCharge(ctx, req, p.expand, (c) => {
         if (c.status !== 'succeeded') {
           throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has no successful authorization to capture.`, undefined, 'charge');
         }
@@ -198,17 +201,14 @@ export const chargeRoutes: ApiRoute[] = [
           throw new ApiError(400, 'invalid_request_error', `Capture amount (${amount}) is greater than the amount authorized on the charge (${c.amount - c.amount_refunded}).`, 'amount_too_large', 'amount');
         }
         // A partial capture releases the rest, which Stripe reports as refunded.
-        const next = await updateResource(trx, {
+        return {
           ...c,
           captured: true,
           amount_captured: amount,
           amount_refunded: c.amount - amount,
           balance_transaction: `txn_${randomBase62(24)}`,
           ...(p.receipt_email !== undefined ? { receipt_email: p.receipt_email } : {}),
-        });
-        const body = await expandObject(trx, scope, 'charge', next, p.expand);
-        await recordResponse(trx, { body });
-        return body;
+        };
       });
     },
   },
