@@ -3,12 +3,13 @@
 // all, must decrypt nothing and forge nothing (docs/configuration.md "Server secret").
 // Sources, in order: CONNECTD_SECRET; a key file (created on first run, mode 0600, beside the data
 // directory); for `:memory:` databases, a random secret that dies with the process.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import type { Store } from './store/dialect.ts';
-import { deleteSetting, readSetting } from './store/settings.ts';
+import { hasAccounts } from './store/accounts.ts';
+import { deleteSetting, getOrCreateSetting, readSetting } from './store/settings.ts';
 
 /** Where the secret came from, for the banner and the log. */
 export interface ServerSecret {
@@ -53,15 +54,40 @@ function createKeyFile(path: string, value: string): { value: string; created: b
   }
 }
 
+const CHECK_SETTING = 'server_secret_check';
+
+/**
+ * The server secret, checked against the database it belongs to: the database keeps a keyed hash
+ * of a constant under the secret (it reveals nothing of it), so a process started with another
+ * secret, or with a lost key file silently re-created, refuses to start instead of treating every
+ * stored key, token and sealed value as unknown.
+ */
 export async function resolveServerSecret(config: Config, store: Store, log: Logger): Promise<ServerSecret> {
+  const { migrated, ...secret } = await findServerSecret(config, store, log);
+  const check = createHmac('sha256', secret.value).update('connectd/secret-check/v1').digest('base64url');
+  const refuse = (why: string): never => {
+    if (secret.created && secret.path) unlinkSync(secret.path);
+    throw new ServerSecretError(why);
+  };
+  const where = secret.source === 'file' ? `the key file ${secret.path ?? ''}` : 'CONNECTD_SECRET';
+  const stored = await readSetting(store.db, CHECK_SETTING);
+  if (secret.created && !migrated && (stored !== undefined || (await hasAccounts(store.db)))) {
+    refuse(`the key file ${secret.path ?? ''} was missing, but this database already holds accounts: restore the key file that belongs to it, or give its secret as CONNECTD_SECRET`);
+  }
+  const kept = stored ?? (await getOrCreateSetting(store.db, CHECK_SETTING, () => check));
+  if (kept !== check) refuse(`${where} does not belong to this database (it was set up with another secret): start with the secret it was created with`);
+  return secret;
+}
+
+async function findServerSecret(config: Config, store: Store, log: Logger): Promise<ServerSecret & { migrated: boolean }> {
   const legacy = await readSetting(store.db, LEGACY_SETTING);
   if (config.secret) {
     if (legacy !== undefined) {
       log.warn({ event: 'secret.legacy_row' }, 'the database still holds a server secret from an older release; CONNECTD_SECRET is used instead');
     }
-    return { value: config.secret, source: 'environment' };
+    return { value: config.secret, source: 'environment', migrated: false };
   }
-  if (!config.secretFile) return { value: legacy ?? randomBytes(32).toString('base64url'), source: 'memory' };
+  if (!config.secretFile) return { value: legacy ?? randomBytes(32).toString('base64url'), source: 'memory', migrated: false };
 
   const path = config.secretFile;
   let result: { value: string; created: boolean };
@@ -84,5 +110,5 @@ export async function resolveServerSecret(config: Config, store: Store, log: Log
     await deleteSetting(store, LEGACY_SETTING);
     log.info({ event: 'secret.moved', path }, 'moved the server secret out of the database into the key file');
   }
-  return { value: result.value, source: 'file', path, created: result.created };
+  return { value: result.value, source: 'file', path, created: result.created, migrated: legacy !== undefined };
 }

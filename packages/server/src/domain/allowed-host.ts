@@ -13,7 +13,7 @@ export function hostName(header: string): string {
 }
 
 export function allowedHostChecker(publicUrl: string, extra: readonly string[]): (header: string | undefined) => boolean {
-  const names = new Set([new URL(publicUrl).hostname.replace(/^\[|\]$/g, '').toLowerCase(), ...extra.map((h) => h.toLowerCase())]);
+  const names = new Set([new URL(publicUrl).hostname.replace(/^\[|\]$/g, ''), ...extra].map((h) => h.toLowerCase().replace(/\.$/, '')));
   return (header) => {
     // No Host at all: not a browser, so not a rebinding page.
     if (header === undefined) return true;

@@ -119,7 +119,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     reply.header('Request-Id', req.id);
     const family = familyOf(req.url);
     // DNS rebinding: only our own names (docs/security.md "Host header").
-    if (!hostAllowed(req.headers.host)) throw misdirected(family);
+    // /healthz is exempt: probes (a container's health check) name the service, and it reveals nothing.
+    if (!hostAllowed(req.headers.host) && req.url !== '/healthz') throw misdirected(family);
     // Addresses that sent too many wrong keys, codes or tokens wait (docs/security.md "Throttling").
     if (family === 'oauth' || family === 'api') {
       const wait = await authLocks.retryAfter(req.ip);

@@ -34,8 +34,11 @@ export function parseMultipart(contentType: string, body: Buffer): Promise<Recor
     const fail = (err: Error) => {
       failed ??= err;
     };
-    parser.on('field', (name, value, info) => {
+    parser.on('field', (name, value: string | undefined, info) => {
+      // busboy hands over a value it could not decode (a part charset it does not know) as
+      // undefined: refused like any body that is not UTF-8 (BI-40), never a TypeError.
       if (info.mimeType !== 'text/plain') fail(refusedMultipart('non-text part'));
+      else if (typeof value !== 'string') fail(malformedEncoding());
       else if (info.nameTruncated || info.valueTruncated) fail(refusedMultipart('truncated part'));
       else if (!name) fail(refusedMultipart('part without a name'));
       // U+FFFD after decoding: the part's bytes were not UTF-8, refused as in a urlencoded body (BI-40).

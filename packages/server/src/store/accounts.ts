@@ -94,3 +94,8 @@ export function findLoginAccount(db: Db, email: string): Promise<AccountsTable |
 export async function lockAccount(db: Db, id: string): Promise<void> {
   await db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).execute();
 }
+
+/** Whether the database holds any account (a database that is not new). */
+export async function hasAccounts(db: Db): Promise<boolean> {
+  return (await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) !== undefined;
+}

@@ -4,7 +4,7 @@ import { hashPassword, passwordTooLong, verifyPassword } from '../domain/secrets
 import type { Context } from '../context.ts';
 import { createAccount, findLoginAccount, type CreatedAccount } from '../store/accounts.ts';
 import type { AccountsTable } from '../store/schema.ts';
-import { loginFailed, loginSucceeded, loginWait } from './throttle.ts';
+import { loginAttempt, loginFailed, loginSucceeded } from './throttle.ts';
 
 export const COUNTRIES: Array<[string, string]> = [
   ['US', 'United States'], ['GB', 'United Kingdom'], ['CA', 'Canada'], ['AU', 'Australia'], ['FR', 'France'],
@@ -71,7 +71,7 @@ export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknow
   if (!email || !password) throw new FormError('Enter your email and password.');
   if (passwordTooLong(password)) throw new FormError(BAD_LOGIN);
   // Counted in the database, so every process sharing it agrees (docs/security.md "Throttling").
-  const wait = await loginWait(ctx, email, address);
+  const wait = await loginAttempt(ctx, email, address);
   if (wait > 0) {
     throw new PageError(429, 'Too many attempts', `Too many failed sign-in attempts for this account. Try again in ${Math.ceil(wait / 60)} minutes.`);
   }
@@ -79,7 +79,7 @@ export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknow
   // Unknown emails are checked against a dummy hash: same message, similar time (AC-10).
   const ok = await verifyPassword(password, account?.password_hash ?? null);
   if (!ok || !account) {
-    await loginFailed(ctx, email, address);
+    await loginFailed(ctx, email);
     ctx.log.info({ event: 'login.failed' }, 'login failed');
     throw new FormError(BAD_LOGIN);
   }

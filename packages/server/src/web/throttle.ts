@@ -55,17 +55,20 @@ export class AuthFailureLocks {
   }
 }
 
-/** Seconds a sign-in for this email from this address must wait, 0 when it may go ahead. */
-export async function loginWait(ctx: Context, email: string, address: string): Promise<number> {
+/**
+ * Counts a sign-in attempt for this email from this address before the password is checked, so
+ * guesses sent in parallel are counted too; a success clears it. Seconds to wait, 0 to go ahead.
+ */
+export async function loginAttempt(ctx: Context, email: string, address: string): Promise<number> {
   const now = ctx.clock.now();
-  const until = Math.max(await lockedUntil(ctx.store.db, `login:${email}|${address}`, now), await lockedUntil(ctx.store.db, `login-account:${email}`, now));
-  return until ? until - now : 0;
+  const account = await lockedUntil(ctx.store.db, `login-account:${email}`, now);
+  if (account) return account - now;
+  const { hits, lockedUntil: until } = await hit(ctx.store.db, `login:${email}|${address}`, LOGIN_PAIR, now);
+  return hits > LOGIN_PAIR.max && until ? until - now : 0;
 }
 
-export async function loginFailed(ctx: Context, email: string, address: string): Promise<void> {
-  const now = ctx.clock.now();
-  await hit(ctx.store.db, `login:${email}|${address}`, LOGIN_PAIR, now);
-  await hit(ctx.store.db, `login-account:${email}`, LOGIN_ACCOUNT, now);
+export async function loginFailed(ctx: Context, email: string): Promise<void> {
+  await hit(ctx.store.db, `login-account:${email}`, LOGIN_ACCOUNT, ctx.clock.now());
 }
 
 export async function loginSucceeded(ctx: Context, email: string, address: string): Promise<void> {

@@ -1,5 +1,5 @@
 // One webhook POST over node:http(s), with the SSRF check applied to the address the socket
-// connects to (a custom DNS lookup), no redirects followed, and a hard timeout.
+// connects to (a custom DNS lookup), no redirects followed, and a deadline on the whole exchange.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -42,17 +42,32 @@ export function postWebhook(url: string, body: string, headers: Record<string, s
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    // `agent: false`: never the global agent, which NODE_USE_ENV_PROXY (Node 24) may route through
+    // a proxy whose address, not the target's, the lookup would then check.
     const req = send(
       target,
-      { method: 'POST', lookup: guardedLookup(policy), headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs },
+      { method: 'POST', agent: false, lookup: guardedLookup(policy), headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs },
       (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve(res.statusCode ?? 0);
+        });
+        res.on('error', (err) => {
+          clearTimeout(deadline);
+          reject(err);
+        });
       },
     );
+    // `timeout` above fires only after a silent spell; the deadline bounds the whole exchange, so
+    // an endpoint trickling bytes cannot outlive the delivery lease (docs/webhooks.md).
+    const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    deadline.unref();
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
     req.end(body);
   });
 }

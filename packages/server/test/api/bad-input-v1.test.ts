@@ -50,6 +50,7 @@ for (const db of DB_KINDS) {
         ['--x\r\nContent-Disposition: form-data; name="email"\r\nContent-Type: application/octet-stream\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
         ['--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nmp@example.com\r\n', 'multipart/form-data; boundary=x'],
         ['email=mp@example.com', 'multipart/form-data'],
+        ['--x\r\nContent-Disposition: form-data; name="email"\r\nContent-Type: text/plain; charset=bogus\r\n\r\nmp@example.com\r\n--x--\r\n', 'multipart/form-data; boundary=x'],
         ['email=latin@example.com', 'application/x-www-form-urlencoded; charset=iso-8859-1'],
         ['<email>xml@example.com</email>', 'application/xml'],
         ['email=none@example.com', null],

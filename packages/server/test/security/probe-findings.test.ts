@@ -76,6 +76,7 @@ for (const db of DB_KINDS) {
       const v1 = await withHost(`${server.url}/v1/account`, evil, 'GET', '', { authorization: `Bearer ${A.testSecret}` });
       assert.equal(v1.status, 421);
       assert.equal((JSON.parse(v1.text) as { error: { type: string } }).error.type, 'invalid_request_error');
+      assert.equal((await withHost(`${server.url}/healthz`, evil)).status, 200, 'health probes may name any host');
       // Our own names: the public URL's host, IP literals, localhost.
       const port = new URL(server.url).port;
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'app.localhost']) {
@@ -84,6 +85,7 @@ for (const db of DB_KINDS) {
       const named = await startTestServer({ db, args: ['--allowed-hosts', 'connectd.test'] });
       try {
         assert.equal((await withHost(`${named.url}/login`, 'connectd.test')).status, 200);
+        assert.equal((await withHost(`${named.url}/login`, 'CONNECTD.test.:443')).status, 200, 'case and a trailing dot do not matter');
         assert.equal((await withHost(`${named.url}/login`, 'other.test')).status, 421);
       } finally {
         await named.close();

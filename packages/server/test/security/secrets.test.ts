@@ -3,7 +3,7 @@
 // (PostgreSQL), and from everything the server logged.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -199,6 +199,28 @@ describe('the server secret outside the database', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(`${dir}.key`, { force: true });
+    }
+  });
+  it('refuses to start with another secret than the database was set up with, and never replaces a lost key file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'connectd-wrongkey-'));
+    const path = join(dir, 'connectd.sqlite');
+    const keyFile = `${dir}.key`;
+    try {
+      await (await startTestServer({ args: ['--db', path] })).close();
+      const secret = readFileSync(keyFile, 'utf8');
+      // Lost: starting again must not mint a new secret over the database's data.
+      rmSync(keyFile);
+      await assert.rejects(startTestServer({ args: ['--db', path] }), /key file .* was missing, but this database already holds accounts/);
+      assert.ok(!existsSync(keyFile), 'no new key file was left behind');
+      // Another secret: refused too, from a file or from CONNECTD_SECRET's place.
+      writeFileSync(keyFile, 'x'.repeat(43), { mode: 0o600 });
+      await assert.rejects(startTestServer({ args: ['--db', path] }), /does not belong to this database/);
+      // The right one: starts.
+      writeFileSync(keyFile, secret, { mode: 0o600 });
+      await (await startTestServer({ args: ['--db', path] })).close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(keyFile, { force: true });
     }
   });
 });
