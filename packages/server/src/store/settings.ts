@@ -21,7 +21,8 @@ export async function readSetting(db: Db, name: string): Promise<string | undefi
 
 /**
  * Deletes a setting so that its bytes do not linger: on SQLite with secure_delete (freed pages
- * are zeroed) and a WAL checkpoint that truncates the log.
+ * are zeroed) and a WAL checkpoint that truncates the log (a reader holding an old snapshot can
+ * delay it); on PostgreSQL with a vacuum of the table.
  */
 export async function deleteSetting(store: Store, name: string): Promise<void> {
   if (store.dialect === 'sqlite') await sql`pragma secure_delete = on`.execute(store.db);
@@ -29,5 +30,8 @@ export async function deleteSetting(store: Store, name: string): Promise<void> {
   if (store.dialect === 'sqlite') {
     await sql`pragma wal_checkpoint(truncate)`.execute(store.db);
     await sql`pragma secure_delete = off`.execute(store.db);
+  } else {
+    // The deleted row stays as a dead tuple until vacuumed; vacuum now (outside any transaction).
+    await sql`vacuum settings`.execute(store.db);
   }
 }
