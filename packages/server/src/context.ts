@@ -29,6 +29,7 @@ export interface ContextOptions {
 export async function createContext(config: Config, log: Logger, opts: ContextOptions = {}): Promise<Context> {
   const store = openStore({
     database: config.database,
+    durability: config.durability,
     ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}),
     onConnectionError: (err) =>
       log.warn({ event: 'database.connection_lost', reason: databaseUnavailableReason(err) ?? err.message }, 'database connection lost; it is replaced on next use'),

@@ -25,6 +25,8 @@ const schema = z.object({
   webhookRetry: z.enum(['standard', 'fast']),
   webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
   webhookPollMs: z.coerce.number().int().min(10).max(60_000),
+  /** SQLite commits: `normal` (WAL, synchronous=NORMAL) or `full` (an fsync per commit); docs/configuration.md "Durability". */
+  durability: z.enum(['normal', 'full']),
   /** Wrong keys, codes or tokens per address per minute before 429 (docs/security.md "Throttling"). */
   authFailureLimit: z.coerce.number().int().min(1).max(1_000_000),
   /** Host names answered beside the public URL's, IP literals and localhost (docs/security.md). */
@@ -56,6 +58,7 @@ export const DEFAULTS = {
   webhookLeaseMs: 30_000,
   webhookPollMs: 250,
   authFailureLimit: 20,
+  durability: 'normal',
 } as const;
 
 export class ConfigError extends Error {
@@ -74,6 +77,7 @@ const FLAG_OPTIONS = {
   'public-url': { type: 'string' },
   'allowed-hosts': { type: 'string' },
   'auth-failure-limit': { type: 'string' },
+  durability: { type: 'string' },
   'secret-file': { type: 'string' },
   'code-ttl': { type: 'string' },
   'webhook-retry': { type: 'string' },
@@ -115,6 +119,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     webhookRetry: v['webhook-retry'] ?? env.CONNECTD_WEBHOOK_RETRY ?? DEFAULTS.webhookRetry,
     webhookLeaseMs: env.CONNECTD_WEBHOOK_LEASE_MS ?? DEFAULTS.webhookLeaseMs,
     webhookPollMs: env.CONNECTD_WEBHOOK_POLL_MS ?? DEFAULTS.webhookPollMs,
+    durability: v.durability ?? env.CONNECTD_DURABILITY ?? DEFAULTS.durability,
     authFailureLimit: v['auth-failure-limit'] ?? env.CONNECTD_AUTH_FAILURE_LIMIT ?? DEFAULTS.authFailureLimit,
     allowedHosts: (v['allowed-hosts'] ?? env.CONNECTD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     webhookPrivateTargets: v['webhook-private-targets'] ?? (env.CONNECTD_WEBHOOK_PRIVATE_TARGETS || undefined),
@@ -129,7 +134,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       host: '--host', port: '--port', database: '--db', seed: '--seed', logLevel: '--log-level',
       publicUrl: '--public-url', secret: 'CONNECTD_SECRET', secretFile: '--secret-file', codeTtl: '--code-ttl',
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
-      webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS', allowedHosts: '--allowed-hosts', authFailureLimit: '--auth-failure-limit',
+      webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS', allowedHosts: '--allowed-hosts', authFailureLimit: '--auth-failure-limit', durability: '--durability',
       webhookPrivateTargets: '--webhook-private-targets',
       testClockOffset: 'CONNECTD_TEST_CLOCK_OFFSET', testCrashAfterCommit: 'CONNECTD_TEST_CRASH_AFTER_COMMIT',
     };
@@ -219,6 +224,9 @@ Options (environment variable in brackets):
   --auth-failure-limit N
                       wrong keys, codes or refresh tokens per address per minute
                       before 429 Too Many Requests, default 20 [CONNECTD_AUTH_FAILURE_LIMIT]
+  --durability MODE   SQLite commits: normal (WAL, synchronous=NORMAL: survives a crash
+                      of the process, not of the machine) or full (an fsync per
+                      commit), default normal                     [CONNECTD_DURABILITY]
   --code-ttl SECONDS  authorization code lifetime, 1..600, default 300 [CONNECTD_CODE_TTL]
   --webhook-retry M   standard (Stripe-like: 3 days live, 3 retries over hours in test)
                       or fast (1 s, 2 s, 4 s, … for local work and tests) [CONNECTD_WEBHOOK_RETRY]

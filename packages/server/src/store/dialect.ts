@@ -15,6 +15,8 @@ export interface StoreOptions {
   /** PostgreSQL only: the schema to use (created if missing). Tests give each run its own. */
   pgSchema?: string;
   pgPoolSize?: number;
+  /** SQLite only: `full` syncs every commit to disk; `normal` (default) syncs at checkpoints. */
+  durability?: 'normal' | 'full';
   /**
    * Called when the driver reports a lost connection outside any query (PostgreSQL: an idle
    * client's backend was terminated). The pool has already discarded that client; without a
@@ -45,14 +47,17 @@ export function isPostgresUrl(database: string): boolean {
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
 export function openStore(opts: StoreOptions): Store {
-  return isPostgresUrl(opts.database) ? openPostgres(opts) : openSqlite(opts.database);
+  return isPostgresUrl(opts.database) ? openPostgres(opts) : openSqlite(opts.database, opts.durability ?? 'normal');
 }
 
-function openSqlite(path: string): Store {
+function openSqlite(path: string, durability: 'normal' | 'full'): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const raw = new SQLite(path);
   raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = FULL');
+  // In WAL mode NORMAL loses no committed transaction when the process dies, only the last ones
+  // when the machine loses power; FULL adds an fsync to every commit (docs/configuration.md
+  // "Durability").
+  raw.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });

@@ -14,7 +14,8 @@ import { claimIdempotencyKey, completeIdempotencyKey } from '../../src/store/ide
 import { findKeyByHash } from '../../src/store/keys.ts';
 import { insertPlatform } from '../../src/store/platforms.ts';
 import { getOrCreateSetting } from '../../src/store/settings.ts';
-import { DB_KINDS, dropSchema, PG_URL, type DbKind } from '../support/server.ts';
+import { sql } from 'kysely';
+import { DB_KINDS, dropSchema, PG_URL, startTestServer, type DbKind } from '../support/server.ts';
 
 const hash = (v: string) => `h:${v}`;
 const NOW = 1_800_000_000;
@@ -190,3 +191,19 @@ for (const kind of DB_KINDS) {
     });
   });
 }
+
+describe('SQLite durability (docs/configuration.md "Durability")', () => {
+  for (const [flag, expected] of [[[], 1], [['--durability', 'full'], 2]] as const) {
+    it(`a server started with ${flag.join(' ') || 'no --durability'} commits with synchronous=${expected === 1 ? 'NORMAL' : 'FULL'} in WAL mode`, async () => {
+      const server = await startTestServer({ args: [...flag] });
+      try {
+        const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(server.ctx.store.db);
+        const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(server.ctx.store.db);
+        assert.equal(mode.rows[0]?.journal_mode, 'wal');
+        assert.equal(sync.rows[0]?.synchronous, expected);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
