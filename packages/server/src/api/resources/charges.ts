@@ -76,6 +76,8 @@ function changeCharge(ctx: Context, req: Parameters<ApiRoute['handler']>[1], exp
   });
 }
 const expandRefund = expandable('refund');
+const expandChargeList = expandable('list:charge');
+const expandRefundList = expandable('list:refund');
 
 async function loadCharge(ctx: Context, scope: Scope, chargeId: string, param = 'id') {
   const found = await findResource<Charge>(ctx.store.db, scope, 'charge', chargeId);
@@ -217,7 +219,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, customer: id('cus_').optional(), expand: expandable('list:charge') }, req.params);
+      const p = parseParams({ ...listParams, customer: id('cus_').optional(), expand: expandChargeList }, req.params);
       const q = listQuery(p);
       const scope = scopeOf(req);
       const result = await listResources<Charge>(ctx.store.db, scope, 'charge', {
@@ -298,7 +300,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/refunds',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, charge: id('ch_').optional(), expand: expandable('list:refund') }, req.params);
+      const p = parseParams({ ...listParams, charge: id('ch_').optional(), expand: expandRefundList }, req.params);
       const q = listQuery(p);
       const scope = scopeOf(req);
       const result = await listResources<Refund>(ctx.store.db, scope, 'refund', {
