@@ -286,6 +286,7 @@ describe('PostgreSQL: database host unreachable, then back', () => {
     assert.equal(again.json.stripe_user_id, account);
     const [delivered] = await receiver.waitFor(1, 20_000, '/hook');
     assert.equal((JSON.parse(delivered?.body ?? '{}') as { type: string }).type, 'account.application.authorized');
+    await waitUntil('the worker resuming in the log', () => (count(server?.output() ?? '', 'webhook.claims_resumed') > 0 ? true : undefined));
     assert.equal(count(server.output(), 'webhook.claims_resumed'), 1);
     assert.equal(count(server.output(), 'webhook.claim_failed'), 1);
   });
@@ -402,7 +403,9 @@ describe('SQLite: the disk fills up, and another process holds the write lock', 
     assert.ok(refused.length > 0, 'the full disk refused writes');
     for (const r of refused) assertUnavailable(r, 'write on a full disk');
     assert.equal(server.child.exitCode, null, 'the server process is alive');
-    assert.match(server.output(), /"event":"database\.unavailable".*"reason":"SQLITE_(FULL|IOERR)/);
+    await waitUntil('the SQLITE_FULL or IOERR log line', () =>
+      /"event":"database\.unavailable".*"reason":"SQLITE_(FULL|IOERR)/.test(server?.output() ?? '') ? true : undefined,
+    );
     assert.doesNotMatch(server.output(), /unexpected error/);
 
     fault.free(pid);
@@ -426,7 +429,8 @@ describe('SQLite: the disk fills up, and another process holds the write lock', 
       blocker.exec('begin immediate');
       const r = await call(base, 'POST', '/v1/customers', { key: A.testSecret, params: { email: 'busy@example.com' } });
       assertUnavailable(asRefused(r), 'write while locked');
-      assert.match(server.output(), /"reason":"SQLITE_BUSY"/);
+      // The log line travels through a pipe and may arrive after the response.
+      await waitUntil('the SQLITE_BUSY log line', () => (/"reason":"SQLITE_BUSY"/.test(server?.output() ?? '') ? true : undefined));
     } finally {
       blocker.exec('rollback');
       blocker.close();
