@@ -2,9 +2,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.ts';
+import { pgStatementName, registerBackend, unregisterBackend } from './prepared.ts';
+import { SqliteStatementDialect, SqliteStatementDriver, SqliteStatements } from './sqlite-driver.ts';
 import type { Database, Db } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -60,23 +62,39 @@ function openSqlite(path: string, durability: 'normal' | 'full'): Store {
   raw.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const driver = new SqliteStatementDriver(new SqliteStatements(raw));
+  const db = new Kysely<Database>({ dialect: new SqliteStatementDialect(driver) });
+  // Outside a transaction a hot statement runs at once when nobody holds or awaits the connection:
+  // it completes synchronously, so it cannot land inside another request's transaction.
+  registerBackend(db, 'sqlite', (text, parameters) => (driver.idle ? driver.statements.run(text, parameters) : undefined));
   return {
     db,
     dialect: 'sqlite',
     transaction: (fn) =>
-      // connection() holds Kysely's single SQLite connection for the whole callback.
+      // connection() holds the single SQLite connection for the whole callback.
       db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
+        const handle = driver.current;
+        if (!handle) throw new Error('SQLite connection not held');
+        handle.run('begin immediate', []);
+        // Inside the transaction its statements run directly on the handle it holds.
+        registerBackend(conn, 'sqlite', (text, parameters) => handle.run(text, parameters));
         try {
           const result = await fn(conn);
-          await sql`commit`.execute(conn);
+          handle.run('commit', []);
           return result;
         } catch (err) {
           // SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR, a failed
           // COMMIT): roll back only what is still open, and never let the rollback hide `err`.
-          if (raw.inTransaction) await sql`rollback`.execute(conn).catch(() => undefined);
+          if (raw.inTransaction) {
+            try {
+              handle.run('rollback', []);
+            } catch {
+              // `err` is what the caller needs to see.
+            }
+          }
           throw err;
+        } finally {
+          unregisterBackend(conn);
         }
       }),
     migrate: () => runMigrations(db),
@@ -108,11 +126,16 @@ function openPostgres(opts: StoreOptions): Store {
   // process): its pending and next queries fail, the request gets a 503, and release() drops the
   // client from the pool because it is no longer queryable (a failed rollback drops it as well).
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) });
+  registerBackend(db, 'postgres');
   return {
     db,
     dialect: 'postgres',
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: (fn) =>
+      db.transaction().execute(async (trx) => {
+        registerBackend(trx, 'postgres');
+        return fn(trx);
+      }),
     migrate: async () => {
       // Several processes may start together: serialize schema creation and migrations with an
       // advisory lock (concurrent CREATE SCHEMA IF NOT EXISTS can still collide).
@@ -132,6 +155,35 @@ function openPostgres(opts: StoreOptions): Store {
       await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * The pool as Kysely sees it, sending the precompiled hot statements (store/prepared.ts) by name:
+ * each server connection parses one once and then only binds and executes it. pg remembers per
+ * client what it prepared, so a replacement client (after a backend was terminated) prepares
+ * again, and each process has its own connections.
+ */
+function namingPool(pool: pg.Pool): PostgresPool {
+  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let wrapped = clients.get(client);
+    if (!wrapped) {
+      const query = <R>(text: string, values: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> => {
+        const name = pgStatementName(text);
+        const config: pg.QueryConfig<unknown[]> = name === undefined ? { text, values: [...values] } : { name, text, values: [...values] };
+        // pg types `command` as any string; Kysely lists the ones it reads.
+        return client.query<R & pg.QueryResultRow>(config) as Promise<PostgresQueryResult<R>>;
+      };
+      // Kysely keys its connection objects by client: one wrapper per client.
+      wrapped = { query, release: (destroy?: boolean) => client.release(destroy) } as PostgresPoolClient;
+      clients.set(client, wrapped);
+    }
+    return wrapped;
+  };
+  return {
+    connect: async () => wrap(await pool.connect()),
+    end: () => pool.end(),
   };
 }
 
