@@ -1,6 +1,7 @@
 // Idempotency keys (contract Part A "Idempotency"): claim first; the response is stored in the
 // same transaction as the changes it reports, so a crash never leaves a change a retry would redo.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { precompile } from './prepared.ts';
 import type { Db, IdempotencyKeysTable } from './schema.ts';
 
 export type Claim =
@@ -13,36 +14,40 @@ export type Claim =
 const STALE_IN_FLIGHT = 60;
 export const IDEMPOTENCY_TTL = 24 * 3600;
 
-export async function claimIdempotencyKey(
-  db: Db,
-  row: Pick<IdempotencyKeysTable, 'scope' | 'key' | 'fingerprint'>,
-  now: number,
-): Promise<Claim> {
-  const inserted = await db
+type ClaimRow = Pick<IdempotencyKeysTable, 'scope' | 'key' | 'fingerprint'>;
+
+const keyInsert = precompile((db: Db, p: ClaimRow & { now: number }) =>
+  db
     .insertInto('idempotency_keys')
-    .values({ ...row, state: 'in_flight', status: null, body: null, created: now })
+    .values({ scope: p.scope, key: p.key, fingerprint: p.fingerprint, state: 'in_flight', status: null, body: null, created: p.now })
     .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
+    .returning('key'),
+);
+
+const keyFind = precompile((db: Db, p: { scope: string; key: string }) =>
+  db.selectFrom('idempotency_keys').selectAll().where('scope', '=', p.scope).where('key', '=', p.key),
+);
+
+const keyTakeOver = precompile((db: Db, p: ClaimRow & { now: number; created: number }) =>
+  db
+    .updateTable('idempotency_keys')
+    .set({ fingerprint: p.fingerprint, state: 'in_flight', status: null, body: null, created: p.now })
+    .where('scope', '=', p.scope)
+    .where('key', '=', p.key)
+    .where('created', '=', p.created)
+    .returning('key'),
+);
+
+export async function claimIdempotencyKey(db: Db, row: ClaimRow, now: number): Promise<Claim> {
+  const claim = { scope: row.scope, key: row.key, fingerprint: row.fingerprint, now };
+  const inserted = await keyInsert.first(db, claim);
   if (inserted) return { kind: 'claimed' };
-  const existing = await db
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where('scope', '=', row.scope)
-    .where('key', '=', row.key)
-    .executeTakeFirst();
+  const existing = await keyFind.first(db, { scope: row.scope, key: row.key });
   if (!existing) return claimIdempotencyKey(db, row, now);
   const expired = existing.created + IDEMPOTENCY_TTL <= now;
   const stale = existing.state === 'in_flight' && existing.created + STALE_IN_FLIGHT <= now;
   if (expired || stale) {
-    const taken = await db
-      .updateTable('idempotency_keys')
-      .set({ fingerprint: row.fingerprint, state: 'in_flight', status: null, body: null, created: now })
-      .where('scope', '=', row.scope)
-      .where('key', '=', row.key)
-      .where('created', '=', existing.created)
-      .returning('key')
-      .executeTakeFirst();
+    const taken = await keyTakeOver.first(db, { ...claim, created: existing.created });
     return taken ? { kind: 'claimed' } : { kind: 'in_flight' };
   }
   if (existing.fingerprint !== row.fingerprint) return { kind: 'mismatch' };
@@ -50,17 +55,20 @@ export async function claimIdempotencyKey(
   return { kind: 'replay', status: existing.status ?? 200, body: existing.body ?? '' };
 }
 
+const keyComplete = precompile((db: Db, p: { scope: string; key: string; status: number; body: string }) =>
+  db.updateTable('idempotency_keys').set({ state: 'done', status: p.status, body: p.body }).where('scope', '=', p.scope).where('key', '=', p.key),
+);
+
 export function completeIdempotencyKey(db: Db, scope: string, key: string, status: number, body: string): Promise<unknown> {
-  return db
-    .updateTable('idempotency_keys')
-    .set({ state: 'done', status, body })
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .execute();
+  return keyComplete.run(db, { scope, key, status, body });
 }
 
+const keyRelease = precompile((db: Db, p: { scope: string; key: string }) =>
+  db.deleteFrom('idempotency_keys').where('scope', '=', p.scope).where('key', '=', p.key).where('state', '=', 'in_flight'),
+);
+
 export function releaseIdempotencyKey(db: Db, scope: string, key: string): Promise<unknown> {
-  return db.deleteFrom('idempotency_keys').where('scope', '=', scope).where('key', '=', key).where('state', '=', 'in_flight').execute();
+  return keyRelease.run(db, { scope, key });
 }
 
 /** What a handler answered: a body (200) or an error the edge may store (then `seal` says how). */

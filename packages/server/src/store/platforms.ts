@@ -1,4 +1,5 @@
 // Platforms: any account may enable Connect and get a development and a live client_id.
+import { precompile } from './prepared.ts';
 import type { Db, PlatformsTable } from './schema.ts';
 
 export interface Platform extends Omit<PlatformsTable, 'redirect_uris'> {
@@ -29,8 +30,10 @@ export async function lockPlatform(db: Db, accountId: string): Promise<Platform 
   return row && decode(row);
 }
 
+const platformById = precompile((db: Db, p: { accountId: string }) => db.selectFrom('platforms').selectAll().where('account_id', '=', p.accountId));
+
 export async function findPlatform(db: Db, accountId: string): Promise<Platform | undefined> {
-  const row = await db.selectFrom('platforms').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  const row = await platformById.first(db, { accountId });
   return row && decode(row);
 }
 

@@ -1,5 +1,6 @@
 // /v1 resources of an account and mode, with Stripe-style cursor pagination (newest first).
 import { nextSeq } from './events.ts';
+import { precompile } from './prepared.ts';
 import type { Db, ResourcesTable } from './schema.ts';
 
 export type ResourceType = ResourcesTable['type'];
@@ -14,6 +15,22 @@ export interface ResourceRow<T> {
   object: T;
 }
 
+const resourceInsert = precompile((db: Db, p: ResourcesTable) =>
+  db.insertInto('resources').values({
+    id: p.id,
+    account_id: p.account_id,
+    livemode: p.livemode,
+    type: p.type,
+    seq: p.seq,
+    created: p.created,
+    email: p.email,
+    customer: p.customer,
+    charge: p.charge,
+    deleted: p.deleted,
+    data: p.data,
+  }),
+);
+
 export async function insertResource<T extends { id: string; created: number }>(
   db: Db,
   scope: Scope,
@@ -21,24 +38,44 @@ export async function insertResource<T extends { id: string; created: number }>(
   object: T,
   index: { email?: string | null; customer?: string | null; charge?: string | null } = {},
 ): Promise<T> {
-  await db
-    .insertInto('resources')
-    .values({
-      id: object.id,
-      account_id: scope.accountId,
-      livemode: scope.livemode ? 1 : 0,
-      type,
-      seq: nextSeq(),
-      created: object.created,
-      email: index.email ?? null,
-      customer: index.customer ?? null,
-      charge: index.charge ?? null,
-      deleted: 0,
-      data: JSON.stringify(object),
-    })
-    .execute();
+  await resourceInsert.run(db, {
+    id: object.id,
+    account_id: scope.accountId,
+    livemode: scope.livemode ? 1 : 0,
+    type,
+    seq: nextSeq(),
+    created: object.created,
+    email: index.email ?? null,
+    customer: index.customer ?? null,
+    charge: index.charge ?? null,
+    deleted: 0,
+    data: JSON.stringify(object),
+  });
   return object;
 }
+
+type ResourceKey = { id: string; accountId: string; livemode: number; type: ResourceType };
+
+const resourceFind = precompile((db: Db, p: ResourceKey) =>
+  db
+    .selectFrom('resources')
+    .selectAll()
+    .where('id', '=', p.id)
+    .where('account_id', '=', p.accountId)
+    .where('livemode', '=', p.livemode)
+    .where('type', '=', p.type)
+    .where('deleted', '=', 0),
+);
+
+const resourceFindWithDeleted = precompile((db: Db, p: ResourceKey) =>
+  db
+    .selectFrom('resources')
+    .selectAll()
+    .where('id', '=', p.id)
+    .where('account_id', '=', p.accountId)
+    .where('livemode', '=', p.livemode)
+    .where('type', '=', p.type),
+);
 
 /** A resource visible to this account in this mode; another account's id is simply not found. */
 export async function findResource<T>(
@@ -48,15 +85,8 @@ export async function findResource<T>(
   id: string,
   opts: { includeDeleted?: boolean } = {},
 ): Promise<ResourceRow<T> | undefined> {
-  let query = db
-    .selectFrom('resources')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', scope.livemode ? 1 : 0)
-    .where('type', '=', type);
-  if (!opts.includeDeleted) query = query.where('deleted', '=', 0);
-  const row = await query.executeTakeFirst();
+  const key = { id, accountId: scope.accountId, livemode: scope.livemode ? 1 : 0, type };
+  const row = await (opts.includeDeleted ? resourceFindWithDeleted : resourceFind).first(db, key);
   return row && { row, object: JSON.parse(row.data) as T };
 }
 
