@@ -1,17 +1,26 @@
 // Identifier and key formats (contract Part B §6). We validate prefixes, and generate bodies
 // from a CSPRNG with rejection sampling so every base62 character is equally likely (CD-01).
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+// One CSPRNG call fills a pool that many ids draw from (issue 8: a randomBytes call per id cost
+// more than the bytes). Each byte is read once, in order, and the pool is refilled when used up,
+// so no byte serves two ids. A private buffer, not a slice of Node's shared allocation pool.
+const POOL_SIZE = 8192;
+const pool = Buffer.allocUnsafeSlow(POOL_SIZE);
+let offset = POOL_SIZE;
 
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    const bytes = randomBytes(length * 2);
-    for (const b of bytes) {
-      if (b < 248) out += BASE62[b % 62];
-      if (out.length === length) break;
+    if (offset === POOL_SIZE) {
+      randomFillSync(pool);
+      offset = 0;
     }
+    const b = pool[offset++] ?? 255;
+    // 248 = 4 × 62: bytes at or above it are dropped so every character is equally likely.
+    if (b < 248) out += BASE62[b % 62];
   }
   return out;
 }
