@@ -1,5 +1,6 @@
 // Accounts (acct_…) and their own API keys.
 import { newAccountId, newPublishableKey, newSecretKey, type Mode } from '../domain/ids.ts';
+import { precompile } from './prepared.ts';
 import type { AccountsTable, Db, KeyKind } from './schema.ts';
 
 export type Hash = (value: string) => string;
@@ -77,8 +78,10 @@ export async function createAccount(db: Db, hash: Hash, now: number, input: NewA
   return { account, keys };
 }
 
+const accountById = precompile((db: Db, p: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', p.id));
+
 export function findAccount(db: Db, id: string): Promise<AccountsTable | undefined> {
-  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  return accountById.first(db, { id });
 }
 
 export function findLoginAccount(db: Db, email: string): Promise<AccountsTable | undefined> {

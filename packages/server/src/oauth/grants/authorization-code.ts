@@ -20,7 +20,7 @@ import {
 } from '../../store/connections.ts';
 import { publishableKey, revokeAccessTokens } from '../../store/keys.ts';
 import type { Platform } from '../../store/platforms.ts';
-import type { AuthorizationCodesTable, Db } from '../../store/schema.ts';
+import type { AuthorizationCodesTable, ConnectionsTable, Db } from '../../store/schema.ts';
 import { emitApplicationEvent, type EventOrigin } from '../../webhooks/events.ts';
 import type { AuthenticatedClient } from '../client-auth.ts';
 import { echo, param, type Params } from '../params.ts';
@@ -111,10 +111,35 @@ async function mint(
   origin: EventOrigin,
 ): Promise<TokenResponse> {
   const now = ctx.clock.now();
-  const existing = await findActiveConnection(trx, platform.account_id, code.account_id);
-  // Locked, and re-read: a concurrent deauthorization may have ended it meanwhile.
-  let connection = existing && (await lockActiveConnection(trx, existing.id));
-  if (connection) {
+  // The first connection of the pair is the common case: try the insert first (the partial unique
+  // index refuses it when an active connection exists), and only then look for the existing one.
+  const fresh: ConnectionsTable = {
+    id: `conn_${randomBase62(24)}`,
+    platform_id: platform.account_id,
+    account_id: code.account_id,
+    livemode: code.livemode,
+    scope: code.scope,
+    created: now,
+    revoked_at: null,
+    revoked_reason: null,
+  };
+  let connection: ConnectionsTable | undefined;
+  if (await insertConnectionIfNone(trx, fresh)) {
+    connection = fresh;
+    // First connection, or again after a deauthorization (Part A "Events").
+    await emitApplicationEvent(trx, ctx, {
+      type: 'account.application.authorized',
+      platform,
+      accountId: code.account_id,
+      livemode: code.livemode === 1,
+      origin,
+    });
+  } else {
+    const existing = await findActiveConnection(trx, platform.account_id, code.account_id);
+    // Locked, and re-read: a concurrent deauthorization may have ended it meanwhile (then the
+    // insert is tried again).
+    connection = existing && (await lockActiveConnection(trx, existing.id));
+    if (!connection) return mint(trx, ctx, client, platform, code, origin);
     // Reauthorizing keeps the connection; a live grant upgrades a test-only one. A narrower scope
     // takes effect now: the wider tokens issued before are revoked.
     const livemode = Math.max(connection.livemode, code.livemode);
@@ -124,29 +149,6 @@ async function mint(
       await revokeRefreshTokensOfScope(trx, connection.id, 'read_write', now);
     }
     await updateConnectionGrant(trx, connection.id, livemode, code.scope);
-  } else {
-    connection = {
-      id: `conn_${randomBase62(24)}`,
-      platform_id: platform.account_id,
-      account_id: code.account_id,
-      livemode: code.livemode,
-      scope: code.scope,
-      created: now,
-      revoked_at: null,
-      revoked_reason: null,
-    };
-    if (!(await insertConnectionIfNone(trx, connection))) {
-      // Another exchange for the same account connected it first (PostgreSQL, concurrent codes).
-      return mint(trx, ctx, client, platform, code, origin);
-    }
-    // First connection, or again after a deauthorization (Part A "Events").
-    await emitApplicationEvent(trx, ctx, {
-      type: 'account.application.authorized',
-      platform,
-      accountId: code.account_id,
-      livemode: code.livemode === 1,
-      origin,
-    });
   }
   await setCodeConnection(trx, code.hash, connection.id);
 
