@@ -2,6 +2,7 @@
 // process sharing it counts together: failed authentication per address, failed sign-ins per
 // account and address, anonymous rows per address.
 import { sql } from 'kysely';
+import { precompile } from './prepared.ts';
 import type { Db } from './schema.ts';
 
 export interface ThrottleRule {
@@ -41,13 +42,12 @@ export async function lockedUntil(db: Db, key: string, now: number): Promise<num
 }
 
 /** Every key locked now whose name starts with `prefix` (a process refreshes its cache with it). */
+const locked = precompile((db: Db, p: { now: number; pattern: string }) =>
+  db.selectFrom('throttles').select(['key', 'locked_until']).where('locked_until', '>', p.now).where('key', 'like', p.pattern),
+);
+
 export async function lockedKeys(db: Db, prefix: string, now: number): Promise<Array<{ key: string; locked_until: number }>> {
-  return db
-    .selectFrom('throttles')
-    .select(['key', 'locked_until'])
-    .where('locked_until', '>', now)
-    .where('key', 'like', `${prefix}%`)
-    .execute();
+  return locked.all(db, { now, pattern: `${prefix}%` });
 }
 
 export async function clearThrottle(db: Db, key: string): Promise<void> {
