@@ -28,16 +28,43 @@ export interface StartOptions {
   seed?: Parameters<typeof applySeed>[1];
 }
 
+/** Loggers writing to stdout through an asynchronous destination, and that destination. */
+const asyncDestinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
+/**
+ * The logger, to `stream` (tests) or to stdout. Stdout is written asynchronously (issue 8): a log
+ * line costs the request a string append, and the writes happen off the request path, batched.
+ * Nothing is lost on the way out: pino writes what is left synchronously when the process exits
+ * (process.exit, a fatal error), and a server's close() waits for it (flushLogs).
+ */
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
-  return pino(
+  const destination = stream ? null : pino.destination({ dest: 1, sync: false });
+  const log = pino(
     {
       level: config.logLevel,
       base: { pid: process.pid },
       // Defence in depth: our log calls never pass these, but a mistake must not leak them (SE-04).
       redact: { paths: ['password', 'code', 'refresh_token', 'access_token', 'client_secret', 'authorization', '*.authorization', 'secret'], censor: '[redacted]' },
     },
-    stream,
+    stream ?? destination ?? undefined,
   );
+  if (destination) asyncDestinations.set(log, destination);
+  return log;
+}
+
+/** Resolves once every line logged so far has been handed to the operating system. */
+export function flushLogs(log: Logger): Promise<void> {
+  const destination = asyncDestinations.get(log);
+  if (!destination) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      destination.off('drain', done).off('error', done);
+      resolve();
+    };
+    destination.on('drain', done).on('error', done);
+    // An empty write is a no-op for the output; 'drain' follows once nothing is left to write.
+    destination.write('');
+  });
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -80,6 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await running.close();
         await worker.stop();
         await ctx.store.close();
+        await flushLogs(log);
       },
     };
   } catch (err) {
