@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import type { Clock } from './domain/clock.ts';
 import { createContext, type Context } from './context.ts';
+import { BatchedLogDestination } from './log-destination.ts';
 import { buildApp } from './http/app.ts';
 import { applySeed, demoSeed, readSeedFile, type SeededAccount } from './seed.ts';
 import { purgeExpired } from './store/maintenance.ts';
@@ -29,16 +30,16 @@ export interface StartOptions {
 }
 
 /** Loggers writing to stdout through an asynchronous destination, and that destination. */
-const asyncDestinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+const asyncDestinations = new WeakMap<Logger, BatchedLogDestination>();
 
 /**
  * The logger, to `stream` (tests) or to stdout. Stdout is written asynchronously (issue 8): a log
- * line costs the request a string append, and the writes happen off the request path, batched.
- * Nothing is lost on the way out: pino writes what is left synchronously when the process exits
- * (process.exit, a fatal error), and a server's close() waits for it (flushLogs).
+ * call appends a line, and the lines of one event-loop turn go out in one write, off the request
+ * path. Nothing is lost on the way out: what is left is written synchronously when the process
+ * exits (process.exit, a fatal error), and a server's close() waits for it (flushLogs).
  */
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
-  const destination = stream ? null : pino.destination({ dest: 1, sync: false });
+  const destination = stream ? null : new BatchedLogDestination(1);
   const log = pino(
     {
       level: config.logLevel,
@@ -56,15 +57,7 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
 export function flushLogs(log: Logger): Promise<void> {
   const destination = asyncDestinations.get(log);
   if (!destination) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      destination.off('drain', done).off('error', done);
-      resolve();
-    };
-    destination.on('drain', done).on('error', done);
-    // An empty write is a no-op for the output; 'drain' follows once nothing is left to write.
-    destination.write('');
-  });
+  return new Promise((resolve) => destination.flush(() => resolve()));
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
