@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { allowedHostChecker } from '../domain/allowed-host.ts';
 import { ApiError, isCredentialFailure, OAuthError, PageError, ThrottledError } from '../domain/errors.ts';
 import { newRequestId } from './request-id.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { AuthFailureLocks } from '../web/throttle.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
@@ -71,6 +72,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     loggerInstance: ctx.log as FastifyBaseLogger,
     // Fastify's own request logs include the query string; ours (onResponse below) do not.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     genReqId: () => newRequestId(),
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
