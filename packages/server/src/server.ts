@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import type { Clock } from './domain/clock.ts';
 import { createContext, type Context } from './context.ts';
+import { BatchedLogDestination } from './log-destination.ts';
 import { buildApp } from './http/app.ts';
 import { applySeed, demoSeed, readSeedFile, type SeededAccount } from './seed.ts';
 import { purgeExpired } from './store/maintenance.ts';
@@ -28,16 +29,35 @@ export interface StartOptions {
   seed?: Parameters<typeof applySeed>[1];
 }
 
+/** Loggers writing to stdout through an asynchronous destination, and that destination. */
+const asyncDestinations = new WeakMap<Logger, BatchedLogDestination>();
+
+/**
+ * The logger, to `stream` (tests) or to stdout. Stdout is written asynchronously (issue 8): a log
+ * call appends a line, and the lines of one event-loop turn go out in one write, off the request
+ * path. Nothing is lost on the way out: what is left is written synchronously when the process
+ * exits (process.exit, a fatal error), and a server's close() waits for it (flushLogs).
+ */
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
-  return pino(
+  const destination = stream ? null : new BatchedLogDestination(1);
+  const log = pino(
     {
       level: config.logLevel,
       base: { pid: process.pid },
       // Defence in depth: our log calls never pass these, but a mistake must not leak them (SE-04).
       redact: { paths: ['password', 'code', 'refresh_token', 'access_token', 'client_secret', 'authorization', '*.authorization', 'secret'], censor: '[redacted]' },
     },
-    stream,
+    stream ?? destination ?? undefined,
   );
+  if (destination) asyncDestinations.set(log, destination);
+  return log;
+}
+
+/** Resolves once every line logged so far has been handed to the operating system. */
+export function flushLogs(log: Logger): Promise<void> {
+  const destination = asyncDestinations.get(log);
+  if (!destination) return Promise.resolve();
+  return new Promise((resolve) => destination.flush(() => resolve()));
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -80,6 +100,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await running.close();
         await worker.stop();
         await ctx.store.close();
+        await flushLogs(log);
       },
     };
   } catch (err) {

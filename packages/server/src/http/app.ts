@@ -3,22 +3,38 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { allowedHostChecker } from '../domain/allowed-host.ts';
 import { ApiError, isCredentialFailure, OAuthError, PageError, ThrottledError } from '../domain/errors.ts';
-import { newRequestId } from '../domain/ids.ts';
+import { newRequestId } from './request-id.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { AuthFailureLocks } from '../web/throttle.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
 import { parseMultipart } from './multipart.ts';
-import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, wellFormedUrlEncoding } from './parse.ts';
+import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, pathOf, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metadataRoute, oauthApiRoutes } from './routes/oauth.ts';
 import { pageRoutes } from './routes/pages.ts';
-import { familyOf, toWire } from './wire-errors.ts';
+import { headerSetFor, headerSets } from './security-headers.ts';
+import { familyOf, toWire, type Family } from './wire-errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's family (wire-errors.ts familyOf), worked out once: see requestFamily. */
+    connectdFamily: Family | null;
+  }
+}
+
+/** The family of a request, from its URL, computed once per request. */
+function requestFamily(req: FastifyRequest): Family {
+  return (req.connectdFamily ??= familyOf(req.url));
+}
+
+const CHARSET = /charset=/i;
+const UTF8_CHARSET = /charset="?utf-?8"?/i;
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -50,10 +66,13 @@ function misdirected(family: ReturnType<typeof familyOf>): Error {
 }
 
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  // Fixed per family, computed once: page protections on pages only (security-headers.ts).
+  const headers = headerSets(ctx.config.publicUrl.startsWith('https://'));
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     // Fastify's own request logs include the query string; ours (onResponse below) do not.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     genReqId: () => newRequestId(),
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
@@ -66,10 +85,12 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     exposeHeadRoutes: false,
     // Errors Fastify raises before routing (a malformed URL, say) go through the one serializer.
     frameworkErrors: (err, req, res) => {
-      const wire = toWire(err, familyOf(req.url), String(req.id));
+      const family = familyOf(req.url);
+      const wire = toWire(err, family, String(req.id));
       const reply = res as unknown as FastifyReply;
       void reply
         .code(wire.status)
+        .headers(headerSetFor(headers, family, req.url))
         .headers({ ...wire.headers, 'Request-Id': String(req.id) })
         .type('application/json; charset=utf-8')
         .send(JSON.stringify(wire.body));
@@ -89,35 +110,27 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   });
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
-  const https = ctx.config.publicUrl.startsWith('https://');
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
-        // No form-action: consent answers with a 303 to the platform's origin, and Chrome applies
-        // form-action to redirects after a form POST.
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    hsts: https ? { maxAge: 31536000, includeSubDomains: true } : false,
-    crossOriginEmbedderPolicy: false,
-  });
 
-  const hostAllowed = allowedHostChecker(ctx.config.publicUrl, ctx.config.allowedHosts);
+  const hostChecker = allowedHostChecker(ctx.config.publicUrl, ctx.config.allowedHosts);
+  // Clients send the same few Host values again and again: remember the answers (bounded, so a
+  // flood of made-up names cannot grow it).
+  const hostAnswers = new Map<string | undefined, boolean>();
+  const hostAllowed = (host: string | undefined): boolean => {
+    let ok = hostAnswers.get(host);
+    if (ok === undefined) {
+      ok = hostChecker(host);
+      if (hostAnswers.size >= 64) hostAnswers.clear();
+      hostAnswers.set(host, ok);
+    }
+    return ok;
+  };
+  app.decorateRequest('connectdFamily', null);
   const authLocks = new AuthFailureLocks(ctx);
 
   // Request-Id on every response (Part B §5.4); a charset other than UTF-8 is refused (BI-40).
   app.addHook('onRequest', async (req, reply) => {
-    reply.header('Request-Id', req.id);
-    const family = familyOf(req.url);
+    const family = requestFamily(req);
+    reply.headers(headerSetFor(headers, family, req.url)).header('Request-Id', req.id);
     // DNS rebinding: only our own names (docs/security.md "Host header").
     // /healthz is exempt: probes (a container's health check) name the service, and it reveals nothing.
     if (!hostAllowed(req.headers.host) && req.url !== '/healthz') throw misdirected(family);
@@ -127,7 +140,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       if (wait > 0) throw new ThrottledError(wait, `Too many failed authentication attempts from your address. Try again in ${wait} seconds.`);
     }
     const ct = req.headers['content-type'];
-    if (typeof ct === 'string' && /charset=/i.test(ct) && !/charset="?utf-?8"?/i.test(ct)) {
+    if (typeof ct === 'string' && CHARSET.test(ct) && !UTF8_CHARSET.test(ct)) {
       const err = Object.assign(new Error('Unsupported charset'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
       throw err;
     }
@@ -143,31 +156,33 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   });
 
   // Access log without query strings or bodies: they carry codes, states and secrets (SE-04).
-  app.addHook('onResponse', async (req, reply) => {
-    ctx.log.info(
-      { reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
+  // Its fields are the fixed few below and hold no secret, so the access log skips the redaction pass
+  // (several microseconds a line); every other log call keeps it. A callback hook, not an async
+  // one: no promise per request for a log line.
+  const accessLog = ctx.log.child({}, { redact: { paths: [] } });
+  app.addHook('onResponse', (req, reply, done) => {
+    accessLog.info({ reqId: req.id, method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    done();
   });
 
   // Page forms follow /v1's rule: no NUL characters in names or values (docs/security.md "Input").
-  app.addHook('preValidation', async (req) => {
-    if (req.method !== 'POST' || familyOf(req.url) !== 'page') return;
+  app.addHook('preValidation', (req, _reply, done) => {
+    if (req.method !== 'POST' || requestFamily(req) !== 'page') return done();
     const nul = nulParam(asParams(req.body), '');
-    if (nul !== null) throw new PageError(400, 'Invalid input', `Invalid ${nul}: NUL characters are not allowed.`);
+    done(nul === null ? undefined : new PageError(400, 'Invalid input', `Invalid ${nul}: NUL characters are not allowed.`));
   });
 
   app.setErrorHandler(async (err, req, reply) => {
-    const family = familyOf(req.url);
+    const family = requestFamily(req);
     if (isCredentialFailure(err)) {
       await authLocks.fail(req.ip).catch((e: unknown) => ctx.log.warn({ event: 'throttle.failed', message: e instanceof Error ? e.message : String(e) }, 'counting a failed authentication failed'));
     }
     const wire = toWire(err, family, req.id);
     if (wire.unexpected) {
       const e = err instanceof Error ? err : new Error(String(err));
-      ctx.log.error({ reqId: req.id, path: req.url.split('?')[0], err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
+      ctx.log.error({ reqId: req.id, path: pathOf(req.url), err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
     } else if (wire.databaseUnavailable) {
-      ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: req.url.split('?')[0], reason: wire.databaseUnavailable }, 'database unavailable');
+      ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: pathOf(req.url), reason: wire.databaseUnavailable }, 'database unavailable');
     }
     reply.code(wire.status).headers(wire.headers);
     if (family === 'page' && wire.page) {
@@ -177,8 +192,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   });
 
   app.setNotFoundHandler(async (req, reply) => {
-    const path = (req.url.split('?')[0] ?? '').slice(0, 200);
-    const family = familyOf(req.url);
+    const path = pathOf(req.url).slice(0, 200);
+    const family = requestFamily(req);
     reply.code(404);
     if (family === 'api') {
       return { error: { message: `Unrecognized request URL (${req.method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, type: 'invalid_request_error' } };

@@ -18,8 +18,10 @@ const BODY_OPTIONS: qs.IParseOptions = {
  * (security plan BI-31, BI-40).
  */
 export function wellFormedUrlEncoding(text: string): boolean {
+  // Only %-escapes can be malformed ('+' and every other character decode as themselves).
+  if (!text.includes('%')) return true;
   try {
-    decodeURIComponent(text.replace(/\+/g, ' '));
+    decodeURIComponent(text);
     return true;
   } catch {
     return false;
@@ -39,6 +41,12 @@ export function parseForm(body: string): Record<string, unknown> {
 
 export function parseQuery(query: string): Record<string, unknown> {
   return qs.parse(query, { ...BODY_OPTIONS, throwOnLimitExceeded: false }) as Record<string, unknown>;
+}
+
+/** The path without its query string (logs never carry query strings: SE-04). */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
 export function asParams(value: unknown): Record<string, unknown> {

@@ -19,10 +19,17 @@ export interface WireError {
   databaseUnavailable?: string;
 }
 
+/** True when `url` is `path` itself, with or without a query string. */
+function isPath(url: string, path: string): boolean {
+  return url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */);
+}
+
 export function familyOf(url: string): Family {
-  if (url === '/oauth/authorize' || url.startsWith('/oauth/authorize?')) return 'authorize';
-  if (/^\/oauth\/(token|deauthorize)(\?|$)/.test(url)) return 'oauth';
   if (url.startsWith('/v1/') || url === '/v1') return 'api';
+  if (url.startsWith('/oauth/')) {
+    if (isPath(url, '/oauth/authorize')) return 'authorize';
+    if (isPath(url, '/oauth/token') || isPath(url, '/oauth/deauthorize')) return 'oauth';
+  }
   return 'page';
 }
 

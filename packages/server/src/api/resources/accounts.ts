@@ -5,7 +5,7 @@ import { findAccount } from '../../store/accounts.ts';
 import { connectionCovers, listConnectionsOfPlatform } from '../../store/connections.ts';
 import { accountObject } from '../account.ts';
 import { listObject, pageInMemory } from '../list.ts';
-import { expand, listParams, parseParams } from '../params.ts';
+import { expandOnly, listOnly, parseParams } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
 import { noSuch } from './customers.ts';
 
@@ -15,7 +15,7 @@ export const accountRoutes: ApiRoute[] = [
     path: '/v1/account',
     access: 'read',
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
+      parseParams(expandOnly, req.params);
       const account = await findAccount(ctx.store.db, req.caller.accountId);
       if (!account) throw noSuch('account', req.caller.accountId);
       return accountObject(account);
@@ -27,7 +27,7 @@ export const accountRoutes: ApiRoute[] = [
     access: 'read',
     impliesAccount: (path) => (path.id && patterns.account.test(path.id) ? path.id : undefined),
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
+      parseParams(expandOnly, req.params);
       const id = req.path.id ?? '';
       if (!patterns.account.test(id)) throw noSuch('account', id);
       const account = await findAccount(ctx.store.db, req.caller.accountId);
@@ -41,7 +41,7 @@ export const accountRoutes: ApiRoute[] = [
     access: 'read',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      const p = parseParams(listParams, req.params);
+      const p = parseParams(listOnly, req.params);
       // Newest connection first; a platform's connected accounts are few enough to page in memory.
       // `created` has one-second resolution: ties are broken by id so that pages stay consistent.
       const connections = (await listConnectionsOfPlatform(ctx.store.db, req.caller.accountId))

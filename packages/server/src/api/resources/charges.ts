@@ -10,7 +10,7 @@ import { recordResponse } from '../../store/idempotency.ts';
 import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
 import { expandObject } from '../expand.ts';
 import { listObject, listQuery, missingCursor } from '../list.ts';
-import { expandable, id, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
+import { expandable, id, integer, listParams, mergeMetadata, metadata, paramSchema, parseParams, text } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
 import { loadCustomer, noSuch, scopeOf, TEST_TOKENS, type Customer } from './customers.ts';
 
@@ -79,6 +79,32 @@ const expandRefund = expandable('refund');
 const expandChargeList = expandable('list:charge');
 const expandRefundList = expandable('list:refund');
 
+// Each route's parameters, built once (api/params.ts paramSchema).
+const createChargeParams = paramSchema({
+  amount: integer({ min: 1, max: 99_999_999 }),
+  currency,
+  source: text(255).optional(),
+  customer: id('cus_').optional(),
+  description: text(1000).optional(),
+  receipt_email: z.email().optional(),
+  metadata: metadata.optional(),
+  capture: z.enum(['true', 'false']).optional(),
+  expand: expandCharge,
+});
+const retrieveChargeParams = paramSchema({ expand: expandCharge });
+const updateChargeParams = paramSchema({ description: text(1000).optional(), metadata: metadata.optional(), receipt_email: z.email().optional(), expand: expandCharge });
+const captureParams = paramSchema({ amount: integer({ min: 1, max: 99_999_999 }).optional(), receipt_email: z.email().optional(), expand: expandCharge });
+const listChargesParams = paramSchema({ ...listParams, customer: id('cus_').optional(), expand: expandChargeList });
+const createRefundParams = paramSchema({
+  charge: id('ch_'),
+  amount: integer({ min: 1, max: 99_999_999 }).optional(),
+  reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer']).optional(),
+  metadata: metadata.optional(),
+  expand: expandRefund,
+});
+const retrieveRefundParams = paramSchema({ expand: expandRefund });
+const listRefundsParams = paramSchema({ ...listParams, charge: id('ch_').optional(), expand: expandRefundList });
+
 async function loadCharge(ctx: Context, scope: Scope, chargeId: string, param = 'id') {
   const found = await findResource<Charge>(ctx.store.db, scope, 'charge', chargeId);
   if (!found) throw noSuch('charge', chargeId, param);
@@ -97,20 +123,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges',
     access: 'write',
     handler: async (ctx, req) => {
-      const p = parseParams(
-        {
-          amount: integer({ min: 1, max: 99_999_999 }),
-          currency,
-          source: text(255).optional(),
-          customer: id('cus_').optional(),
-          description: text(1000).optional(),
-          receipt_email: z.email().optional(),
-          metadata: metadata.optional(),
-          capture: z.enum(['true', 'false']).optional(),
-          expand: expandCharge,
-        },
-        req.params,
-      );
+      const p = parseParams(createChargeParams, req.params);
       const chargeCurrency = checkCurrency(p.currency);
       const scope = scopeOf(req);
       const authorizeOnly = p.capture === 'false';
@@ -167,7 +180,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges/:id',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ expand: expandCharge }, req.params);
+      const p = parseParams(retrieveChargeParams, req.params);
       const scope = scopeOf(req);
       return expandObject(ctx.store.db, scope, 'charge', await loadCharge(ctx, scope, req.path.id ?? ''), p.expand);
     },
@@ -177,7 +190,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges/:id',
     access: 'write',
     handler: async (ctx, req) => {
-      const p = parseParams({ description: text(1000).optional(), metadata: metadata.optional(), receipt_email: z.email().optional(), expand: expandCharge }, req.params);
+      const p = parseParams(updateChargeParams, req.params);
       return changeCharge(ctx, req, p.expand, (c) => ({
         ...c,
         ...(p.description !== undefined ? { description: p.description || null } : {}),
@@ -191,7 +204,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges/:id/capture',
     access: 'write',
     handler: async (ctx, req) => {
-      const p = parseParams({ amount: integer({ min: 1, max: 99_999_999 }).optional(), receipt_email: z.email().optional(), expand: expandCharge }, req.params);
+      const p = parseParams(captureParams, req.params);
       return changeCharge(ctx, req, p.expand, (c) => {
         if (c.status !== 'succeeded') {
           throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has no successful authorization to capture.`, undefined, 'charge');
@@ -219,7 +232,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/charges',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, customer: id('cus_').optional(), expand: expandChargeList }, req.params);
+      const p = parseParams(listChargesParams, req.params);
       const q = listQuery(p);
       const scope = scopeOf(req);
       const result = await listResources<Charge>(ctx.store.db, scope, 'charge', {
@@ -235,16 +248,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/refunds',
     access: 'write',
     handler: async (ctx, req) => {
-      const p = parseParams(
-        {
-          charge: id('ch_'),
-          amount: integer({ min: 1, max: 99_999_999 }).optional(),
-          reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer']).optional(),
-          metadata: metadata.optional(),
-          expand: expandRefund,
-        },
-        req.params,
-      );
+      const p = parseParams(createRefundParams, req.params);
       const scope = scopeOf(req);
       // The charge's refunded amount and the refund commit together: concurrent refunds cannot
       // exceed the charge.
@@ -288,7 +292,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/refunds/:id',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ expand: expandRefund }, req.params);
+      const p = parseParams(retrieveRefundParams, req.params);
       const scope = scopeOf(req);
       const found = await findResource<Refund>(ctx.store.db, scope, 'refund', req.path.id ?? '');
       if (!found) throw noSuch('refund', req.path.id ?? '');
@@ -300,7 +304,7 @@ export const chargeRoutes: ApiRoute[] = [
     path: '/v1/refunds',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, charge: id('ch_').optional(), expand: expandRefundList }, req.params);
+      const p = parseParams(listRefundsParams, req.params);
       const q = listQuery(p);
       const scope = scopeOf(req);
       const result = await listResources<Refund>(ctx.store.db, scope, 'refund', {

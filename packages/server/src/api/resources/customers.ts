@@ -6,7 +6,7 @@ import type { Context } from '../../context.ts';
 import { recordResponse } from '../../store/idempotency.ts';
 import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
 import { listObject, listQuery, missingCursor } from '../list.ts';
-import { expand, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
+import { expand, expandOnly, listParams, mergeMetadata, metadata, noParams, paramSchema, parseParams, text } from '../params.ts';
 import type { ApiRequest, ApiRoute } from '../route-table.ts';
 
 export interface Customer {
@@ -30,7 +30,7 @@ export interface Customer {
   tax_exempt: 'none';
 }
 
-const fields = {
+const fields = paramSchema({
   email: z.union([z.literal(''), z.email().max(512)]).optional(),
   name: text(256).optional(),
   description: text(350).optional(),
@@ -38,7 +38,8 @@ const fields = {
   metadata: metadata.optional(),
   source: text(255).optional(),
   expand,
-};
+});
+const listCustomersParams = paramSchema({ ...listParams, email: z.string().max(512).optional() });
 
 /** Stripe's test card tokens (Stripe testing docs): the brand, and whether charges succeed. */
 export const TEST_TOKENS: Record<string, { brand: string; last4: string; declined: boolean }> = {
@@ -107,7 +108,7 @@ export const customerRoutes: ApiRoute[] = [
     path: '/v1/customers/:id',
     access: 'read',
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
+      parseParams(expandOnly, req.params);
       const id = req.path.id ?? '';
       // A deleted customer is still retrievable, as Stripe's DeletedCustomer (id, object, deleted).
       const found = await findResource<Customer>(ctx.store.db, scopeOf(req), 'customer', id, { includeDeleted: true });
@@ -144,7 +145,7 @@ export const customerRoutes: ApiRoute[] = [
     path: '/v1/customers/:id',
     access: 'write',
     handler: async (ctx, req) => {
-      parseParams({}, req.params);
+      parseParams(noParams, req.params);
       return ctx.store.transaction(async (trx) => {
         const found = await lockResource<Customer>(trx, scopeOf(req), 'customer', req.path.id ?? '');
         if (!found) throw noSuch('customer', req.path.id ?? '');
@@ -158,7 +159,7 @@ export const customerRoutes: ApiRoute[] = [
     path: '/v1/customers',
     access: 'read',
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, email: z.string().max(512).optional() }, req.params);
+      const p = parseParams(listCustomersParams, req.params);
       const q = listQuery(p);
       const result = await listResources<Customer>(ctx.store.db, scopeOf(req), 'customer', {
         ...q,

@@ -4,11 +4,12 @@ import { ApiError } from '../../domain/errors.ts';
 import type { Db, EventsTable } from '../../store/schema.ts';
 import { eventObject } from '../../webhooks/events.ts';
 import { listObject } from '../list.ts';
-import { expand, id, integer, listParams, parseParams } from '../params.ts';
+import { expandOnly, id, integer, listParams, paramSchema, parseParams } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
 import { noSuch } from './customers.ts';
 
 const created = z.union([integer(), z.object({ gt: integer(), gte: integer(), lt: integer(), lte: integer() }).partial().strict()]).optional();
+const listEventsParams = paramSchema({ ...listParams, type: z.string().max(200).optional(), created, types: z.array(z.string()).optional(), delivery_success: z.enum(['true', 'false']).optional() });
 
 interface EventListParams {
   limit?: number | undefined;
@@ -68,7 +69,7 @@ export const eventRoutes: ApiRoute[] = [
     ownKeyOnly: true,
     onBehalf: true,
     handler: async (ctx, req) => {
-      const p = parseParams({ ...listParams, type: z.string().max(200).optional(), created, types: z.array(z.string()).optional(), delivery_success: z.enum(['true', 'false']).optional() }, req.params);
+      const p = parseParams(listEventsParams, req.params);
       const onBehalf = req.caller.accountId !== req.caller.keyAccountId ? req.caller.accountId : null;
       return page(ctx.store.db, req.caller.keyAccountId, onBehalf, req.caller.mode === 'live', p);
     },
@@ -80,7 +81,7 @@ export const eventRoutes: ApiRoute[] = [
     ownKeyOnly: true,
     onBehalf: true,
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
+      parseParams(expandOnly, req.params);
       const eventId = id('evt_').safeParse(req.path.id);
       let q = ctx.store.db
         .selectFrom('events')

@@ -8,7 +8,7 @@ import type { WebhookEndpointsTable } from '../../store/schema.ts';
 import { recordResponse } from '../../store/idempotency.ts';
 import { findEndpoint, insertEndpoint, listEndpoints, lockEndpoint, updateEndpoint } from '../../store/webhook-endpoints.ts';
 import { listObject, pageInMemory } from '../list.ts';
-import { expand, integer, listParams, mergeMetadata, metadata, parseParams, text } from '../params.ts';
+import { expand, expandOnly, integer, listOnly, mergeMetadata, metadata, noParams, paramSchema, parseParams, text } from '../params.ts';
 import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
 import { refuseUrl } from '../../webhooks/ssrf.ts';
 import type { ApiRoute } from '../route-table.ts';
@@ -24,6 +24,9 @@ const url = z.string().max(2048).refine((u) => {
   }
 }, 'must be an absolute http(s) URL');
 const events = z.array(z.string().max(100)).min(1).max(50);
+const createParams = paramSchema({ url, enabled_events: events, connect: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), api_version: z.string().optional(), expand });
+const updateParams = paramSchema({ url: url.optional(), enabled_events: events.optional(), disabled: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), expand });
+const rollSecretParams = paramSchema({ expires_in: integer({ min: 0, max: 7 * 24 * 3600 }).optional() });
 
 export function endpointObject(e: WebhookEndpointsTable, secret?: string) {
   return {
@@ -73,7 +76,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     access: 'write',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      const p = parseParams({ url, enabled_events: events, connect: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), api_version: z.string().optional(), expand }, req.params);
+      const p = parseParams(createParams, req.params);
       mergeMetadata({}, p.metadata);
       checkEvents(p.enabled_events);
       const livemode = req.caller.mode === 'live';
@@ -97,7 +100,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     access: 'read',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      parseParams({ expand }, req.params);
+      parseParams(expandOnly, req.params);
       return endpointObject(await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? ''));
     },
   },
@@ -107,7 +110,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     access: 'write',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      const p = parseParams({ url: url.optional(), enabled_events: events.optional(), disabled: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), expand }, req.params);
+      const p = parseParams(updateParams, req.params);
       const livemode = req.caller.mode === 'live';
       const e = await load(ctx, req.caller.accountId, livemode, req.path.id ?? '');
       checkEvents(p.enabled_events);
@@ -134,7 +137,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     access: 'write',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      parseParams({}, req.params);
+      parseParams(noParams, req.params);
       const e = await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? '');
       await updateEndpoint(ctx.store.db, e.id, { status: 'deleted' });
       return { id: e.id, object: 'webhook_endpoint', deleted: true };
@@ -147,7 +150,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     access: 'write',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      const p = parseParams({ expires_in: integer({ min: 0, max: 7 * 24 * 3600 }).optional() }, req.params);
+      const p = parseParams(rollSecretParams, req.params);
       const e = await load(ctx, req.caller.accountId, req.caller.mode === 'live', req.path.id ?? '');
       let body: ReturnType<typeof endpointObject> | undefined;
       const secret = await rollEndpointSecret(ctx, req.caller.accountId, e.id, p.expires_in ?? DEFAULT_OVERLAP, async (trx, rolled) => {
@@ -166,7 +169,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     access: 'read',
     ownKeyOnly: true,
     handler: async (ctx, req) => {
-      const p = parseParams(listParams, req.params);
+      const p = parseParams(listOnly, req.params);
       const livemode = req.caller.mode === 'live';
       const all = (await listEndpoints(ctx.store.db, req.caller.accountId)).filter((e) => (e.livemode === 1) === livemode);
       const { page: pageRows, hasMore } = pageInMemory(all, (e) => e.id, p, 'webhook endpoint');

@@ -8,7 +8,7 @@ import type { ApiRoute } from '../../api/route-table.ts';
 import { API_ROUTES } from '../../api/routes.ts';
 import { enforceScope } from '../../api/scope-guard.ts';
 import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
-import { asParams, nulParam } from '../parse.ts';
+import { asParams, nulParam, pathOf } from '../parse.ts';
 import { toWire } from '../wire-errors.ts';
 
 const printable = (key: string) => key.replace(/[^\x20-\x7e]/g, '').slice(0, 255);
@@ -25,7 +25,7 @@ async function idempotent(
 ): Promise<unknown> {
   const outcome = await runIdempotent(
     ctx,
-    { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key, method: req.method, path: req.url.split('?')[0] ?? '', params },
+    { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key, method: req.method, path: pathOf(req.url), params },
     async () => ({ status: 200, body: await run() }),
     // Stripe stores the result once the endpoint begins executing, errors included, but nothing
     // when parameters fail validation (Part B §5.5): a corrected retry may reuse the key.

@@ -8,7 +8,7 @@ import { deauthorizeEndpoint } from '../../oauth/deauthorize.ts';
 import { tokenEndpoint } from '../../oauth/token.ts';
 import type { EventOrigin } from '../../webhooks/events.ts';
 import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
-import { asParams } from '../parse.ts';
+import { asParams, pathOf } from '../parse.ts';
 import { toWire } from '../wire-errors.ts';
 import { methodNotAllowed } from './method-not-allowed.ts';
 
@@ -31,7 +31,7 @@ function handler(ctx: Context, endpoint: Endpoint) {
     const stripeAccount = req.headers['stripe-account'];
     const outcome = await runIdempotent(
       ctx,
-      { scope: `${client.keyHash}:${typeof stripeAccount === 'string' ? stripeAccount : ''}`, key: idem.key, method: req.method, path: req.url.split('?')[0] ?? '', params },
+      { scope: `${client.keyHash}:${typeof stripeAccount === 'string' ? stripeAccount : ''}`, key: idem.key, method: req.method, path: pathOf(req.url), params },
       async () => ({ status: 200, body: await endpoint(ctx, client, params, origin) }),
       (err) => (err instanceof OAuthError ? { status: err.status, body: toWire(err, 'oauth', req.id).body } : null),
     );
@@ -52,10 +52,8 @@ function handler(ctx: Context, endpoint: Endpoint) {
 }
 
 export function oauthApiRoutes(app: FastifyInstance, ctx: Context): void {
-  // Token and deauthorize responses are never cacheable (RFC 6749 §5.1; security plan TK-08).
-  app.addHook('onSend', async (req, reply) => {
-    if (req.url.startsWith('/oauth/')) reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-  });
+  // Token and deauthorize responses are never cacheable (RFC 6749 §5.1; security plan TK-08): the
+  // fixed header set of every /oauth/ response says so (http/security-headers.ts).
   app.post('/oauth/token', handler(ctx, tokenEndpoint));
   app.post('/oauth/deauthorize', handler(ctx, deauthorizeEndpoint));
   methodNotAllowed(app, '/oauth/token', 'POST');
