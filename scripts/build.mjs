@@ -51,6 +51,15 @@ const pgOnNode = {
   },
 };
 
+// zod bundles error messages in some 50 languages (a tenth of the bundle); connectd speaks only
+// English (zod's default, set by zod itself from locales/en.js), so z.locales keeps only `en`.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', loader: 'js' }));
+  },
+};
+
 export async function buildServer() {
   // Imported here, not at the top: the bin imports isStale() on every start.
   const { build } = await import('esbuild');
@@ -64,7 +73,7 @@ export async function buildServer() {
     // Native addons and optional native drivers are loaded by Node from node_modules at run time;
     // the rest (fastify, kysely, zod, pino, pg's JavaScript, …) is bundled: one file to read.
     external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate'],
-    plugins: [pgOnNode],
+    plugins: [pgOnNode, zodEnglishOnly],
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none.
     banner: { js: "import { createRequire as __connectdRequire } from 'node:module';\nconst require = __connectdRequire(import.meta.url);" },
     // Less to read and compile at start; names are kept and source maps map frames back to src.
