@@ -60,6 +60,18 @@ const zodEnglishOnly = {
   },
 };
 
+// Left external, these CommonJS packages are loaded by require() (the banner's): imported as ES
+// modules instead, Node would first scan their source for named exports (cjs-module-lexer).
+const EXTERNAL = ['better-sqlite3', 'pg-native'];
+const requireExternals = {
+  name: 'require-externals',
+  setup(build) {
+    const filter = new RegExp(`^(${EXTERNAL.join('|')})$`);
+    build.onResolve({ filter }, (args) => (args.namespace === 'external-require' ? { path: args.path, external: true } : { path: args.path, namespace: 'external-require' }));
+    build.onLoad({ filter: /.*/, namespace: 'external-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 export async function buildServer() {
   // Imported here, not at the top: the bin imports isStale() on every start.
   const { build } = await import('esbuild');
@@ -72,8 +84,8 @@ export async function buildServer() {
     target: 'node20',
     // Native addons and optional native drivers are loaded by Node from node_modules at run time;
     // the rest (fastify, kysely, zod, pino, pg's JavaScript, …) is bundled: one file to read.
-    external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate'],
-    plugins: [pgOnNode, zodEnglishOnly],
+    external: EXTERNAL,
+    plugins: [requireExternals, pgOnNode, zodEnglishOnly],
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none.
     banner: { js: "import { createRequire as __connectdRequire } from 'node:module';\nconst require = __connectdRequire(import.meta.url);" },
     // Less to read and compile at start; names are kept and source maps map frames back to src.
