@@ -2,7 +2,7 @@
 import { ConfigError, HELP, loadConfig, type Config } from './config/config.ts';
 import { createContext } from './context.ts';
 import { DEMO_MERCHANT, DEMO_PLATFORM, SeedError } from './seed.ts';
-import { createLogger, startServer } from './server.ts';
+import { createLogger, SHUTDOWN_DEADLINE_MS, startServer } from './server.ts';
 import { ServerSecretError } from './server-secret.ts';
 import { listOwnKeys } from './store/keys.ts';
 import { trigger, TriggerError } from './trigger.ts';
@@ -92,12 +92,18 @@ async function main(): Promise<void> {
   }
   await banner(running, config);
 
-  // Graceful shutdown: stop accepting, let in-flight requests finish, close the database.
+  // Graceful shutdown: stop accepting, let in-flight requests finish, close the database; bounded,
+  // so a stuck connection, send or query cannot keep a stopped server alive (docs/configuration.md).
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     running.ctx.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      running.ctx.log.error({ event: 'shutdown.deadline', deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+      process.stderr.write(`connectd: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
     running.close().then(
       () => process.exit(0),
       () => process.exit(1),

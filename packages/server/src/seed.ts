@@ -5,9 +5,10 @@ import { z } from 'zod';
 import { newClientId, newWebhookSecret } from './domain/ids.ts';
 import { insertEndpoint } from './store/webhook-endpoints.ts';
 import { checkRegisteredRedirectUri } from './domain/redirect-uri.ts';
-import { hashPassword } from './domain/secrets.ts';
+import { hashPassword, isPendingPasswordHash, newPendingPasswordHash, registerPendingPasswordHash } from './domain/secrets.ts';
 import type { Context } from './context.ts';
 import { createAccount, findAccount, findLoginAccount } from './store/accounts.ts';
+import type { AccountsTable } from './store/schema.ts';
 import { findPlatform, findPlatformByClientId, insertPlatform, updatePlatform } from './store/platforms.ts';
 
 const prefixed = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[A-Za-z0-9]+$`), `must start with ${prefix} followed by letters and digits`);
@@ -92,30 +93,59 @@ export interface SeededAccount {
   platform: { clientIdTest: string; clientIdLive: string; redirectUris: string[] } | null;
 }
 
-export async function applySeed(ctx: Context, seed: Seed): Promise<SeededAccount[]> {
+export interface AppliedSeed {
+  accounts: SeededAccount[];
+  /**
+   * Settles once the seeded accounts' password hashes are stored. They are computed after the
+   * rows are written, while the server starts: scrypt (N=2^17, about a third of a second of CPU
+   * each) would otherwise dominate a first start. Until then a sign-in as such an account waits for
+   * its hash (domain/secrets.ts registerPendingPasswordHash); no password is accepted without it.
+   */
+  passwordsStored: Promise<void>;
+  /** Stops storing hashes not yet stored (the start failed and the store is closing). */
+  abandon(): void;
+}
+
+interface PasswordJob {
+  accountId: string;
+  placeholder: string;
+  password: string;
+}
+
+export async function applySeed(ctx: Context, seed: Seed): Promise<AppliedSeed> {
   const out: SeededAccount[] = [];
+  const jobs: PasswordJob[] = [];
+  // An account left with a placeholder (its process died before storing the hash, or another
+  // process is hashing it now) gets its hash computed here too; the update below keeps whichever
+  // real hash lands first.
+  const adopt = (row: AccountsTable, password: string) => {
+    if (row.password_hash !== null && isPendingPasswordHash(row.password_hash)) jobs.push({ accountId: row.id, placeholder: row.password_hash, password });
+  };
   for (const [i, a] of seed.accounts.entries()) {
     const existing = (a.id ? await findAccount(ctx.store.db, a.id) : undefined) ?? (await findLoginAccount(ctx.store.db, a.email));
     let accountId = existing?.id;
+    if (existing) adopt(existing, a.password);
     if (!accountId) {
-      const passwordHash = await hashPassword(a.password);
+      const placeholder = newPendingPasswordHash();
       try {
         const created = await ctx.store.transaction((trx) =>
           createAccount(trx, ctx.hash, ctx.clock.now(), {
             ...(a.id ? { id: a.id } : {}),
             email: a.email,
-            passwordHash,
+            passwordHash: placeholder,
             businessName: a.business_name ?? null,
             country: a.country ?? 'US',
             ...(a.keys ? { keys: a.keys } : {}),
           }),
         );
         accountId = created.account.id;
+        jobs.push({ accountId, placeholder, password: a.password });
       } catch (err) {
         // Another process applying the same seed got there first.
         const raced = (a.id ? await findAccount(ctx.store.db, a.id) : undefined) ?? (await findLoginAccount(ctx.store.db, a.email));
         if (!raced) throw new SeedError(`seed: accounts[${i}]: could not be created (${err instanceof Error ? err.message : 'error'}); is a key or id already used by another account?`);
         accountId = raced.id;
+        adopt(raced, a.password);
       }
     }
     let platform = null;
@@ -174,7 +204,38 @@ export async function applySeed(ctx: Context, seed: Seed): Promise<SeededAccount
     }
     out.push({ id: accountId, email: a.email, platform });
   }
-  return out;
+  return { accounts: out, ...storePasswordHashes(ctx, jobs) };
+}
+
+/** Hashes one password at a time (each scrypt holds 128 MiB), registered before the server listens. */
+function storePasswordHashes(ctx: Context, jobs: PasswordJob[]): Pick<AppliedSeed, 'passwordsStored' | 'abandon'> {
+  let abandoned = false;
+  let chain: Promise<void> = Promise.resolve();
+  for (const job of jobs) {
+    const hash = chain.then(() => (abandoned ? Promise.reject(new Error('server stopped')) : hashPassword(job.password)));
+    registerPendingPasswordHash(job.placeholder, hash);
+    chain = hash
+      .then(async (passwordHash) => {
+        if (abandoned) return;
+        // Only over the placeholder: a password changed meanwhile, or a hash stored by another
+        // process applying the same seed, stays.
+        await ctx.store.db
+          .updateTable('accounts')
+          .set({ password_hash: passwordHash })
+          .where('id', '=', job.accountId)
+          .where('password_hash', '=', job.placeholder)
+          .execute();
+      })
+      .catch((err: unknown) => {
+        if (!abandoned) ctx.log.warn({ event: 'seed.password_failed', account: job.accountId, message: err instanceof Error ? err.message : String(err) }, 'could not store a seeded password hash; the next start retries');
+      });
+  }
+  return {
+    passwordsStored: chain,
+    abandon: () => {
+      abandoned = true;
+    },
+  };
 }
 
 export const DEMO_PLATFORM = { email: 'platform@example.com', password: 'demo-platform-password' };

@@ -6,7 +6,7 @@ import type { Clock } from './domain/clock.ts';
 import { createContext, type Context } from './context.ts';
 import { BatchedLogDestination } from './log-destination.ts';
 import { buildApp } from './http/app.ts';
-import { applySeed, demoSeed, readSeedFile, type SeededAccount } from './seed.ts';
+import { applySeed, demoSeed, readSeedFile, type AppliedSeed, type SeededAccount } from './seed.ts';
 import { purgeExpired } from './store/maintenance.ts';
 import { DEFAULT_WORKER, DeliveryWorker } from './webhooks/worker.ts';
 
@@ -16,6 +16,8 @@ export interface RunningServer {
   /** Origin the server listens on, e.g. http://127.0.0.1:12111. */
   url: string;
   seeded: SeededAccount[];
+  /** Settles when the seeded accounts' password hashes are stored (they are computed after listen). */
+  passwordsStored: Promise<void>;
   worker: DeliveryWorker;
   close(): Promise<void>;
 }
@@ -28,6 +30,14 @@ export interface StartOptions {
   /** Seed accounts given in code instead of a file (tests). */
   seed?: Parameters<typeof applySeed>[1];
 }
+
+/**
+ * Shutdown bounds (docs/configuration.md): connections still open this long after close() begins
+ * are cut; the CLI exits regardless once SHUTDOWN_DEADLINE_MS has passed (a webhook send in
+ * flight may take its 10 s timeout after the connections are closed).
+ */
+export const CONNECTIONS_GRACE_MS = 10_000;
+export const SHUTDOWN_DEADLINE_MS = 25_000;
 
 /** Loggers writing to stdout through an asynchronous destination, and that destination. */
 const asyncDestinations = new WeakMap<Logger, BatchedLogDestination>();
@@ -64,9 +74,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = createLogger(config, opts.logStream);
   const ctx = await createContext(config, log, { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}) });
   let app: FastifyInstance | undefined;
+  let applied: AppliedSeed | undefined;
   try {
     const seed = opts.seed ?? (config.seed ? readSeedFile(config.seed) : demoSeed(config.publicUrl));
-    const seeded = await applySeed(ctx, seed);
+    applied = await applySeed(ctx, seed);
+    const seeded = applied.accounts;
     app = await buildApp(ctx);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
@@ -94,18 +106,44 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx,
       url: `http://${host}:${port}`,
       seeded,
+      passwordsStored: applied.passwordsStored,
       worker,
       close: async () => {
         clearInterval(timer);
-        await running.close();
+        await closeHttp(running, ctx);
         await worker.stop();
+        // Seeded passwords not hashed yet are not waited for: the next start hashes them again.
+        applied?.abandon();
         await ctx.store.close();
         await flushLogs(log);
       },
     };
   } catch (err) {
+    applied?.abandon();
     await app?.close().catch(() => undefined);
     await ctx.store.close();
     throw err;
+  }
+}
+
+/**
+ * Stops accepting and lets requests in flight finish. Node's server.close() ends only the
+ * keep-alive connections idle at that moment: one busy then stays open after its response, until
+ * its client sends again (Fastify answers that with Connection: close) or keepAliveTimeout (72 s)
+ * passes, so a client that just keeps its pool open (a load generator) held the exit that long.
+ * Idle connections are therefore closed as they appear, and all of them after the grace period.
+ */
+async function closeHttp(app: FastifyInstance, ctx: Context): Promise<void> {
+  const server = app.server;
+  const reaper = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => {
+    ctx.log.warn({ event: 'shutdown.connections_cut', graceMs: CONNECTIONS_GRACE_MS }, 'closing connections still open after the grace period');
+    server.closeAllConnections();
+  }, CONNECTIONS_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(reaper);
+    clearTimeout(cut);
   }
 }

@@ -88,11 +88,36 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
+/**
+ * Seeded accounts are stored before their password hash is computed, so the server listens without
+ * waiting for scrypt (issue 8, start-up). They carry a placeholder that no password matches; the
+ * process computing the hash keeps it here, and a sign-in meanwhile waits for it. A placeholder
+ * this process does not know (another process is hashing, or one died first) matches nothing.
+ */
+const PENDING_PREFIX = 'pending$';
+const pendingHashes = new Map<string, Promise<string | null>>();
+
+export function isPendingPasswordHash(stored: string): boolean {
+  return stored.startsWith(PENDING_PREFIX);
+}
+
+/** A new placeholder, to store until the real hash replaces it. */
+export function newPendingPasswordHash(): string {
+  return `${PENDING_PREFIX}${randomBytes(18).toString('base64url')}`;
+}
+
+/** Sign-ins for an account holding `placeholder` verify against `hash` once it settles. */
+export function registerPendingPasswordHash(placeholder: string, hash: Promise<string>): void {
+  pendingHashes.set(placeholder, hash.catch(() => null));
+}
+
 // A hash of a random password, verified against when the account does not exist, so that
 // unknown and known emails take the same time (security plan AC-10).
 let dummyHash: Promise<string> | undefined;
 
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+export async function verifyPassword(password: string, storedValue: string | null): Promise<boolean> {
+  let stored = storedValue;
+  if (stored !== null && isPendingPasswordHash(stored)) stored = (await pendingHashes.get(stored)) ?? null;
   const target = stored ?? (await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
   const parts = target.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
