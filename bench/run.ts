@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Client, closedLoop, load, mintCodes, percentile, progress, type Figure } from './lib/load.ts';
-import { populate, someConnectedAccount } from './lib/populate.ts';
+import { countAccounts, populate, someConnectedAccount } from './lib/populate.ts';
 import { hangs, removeDir, rssMb, serverEntry, startChild, stopAll, stopChild, type Child } from './lib/proc.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -21,7 +21,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 8));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const CODES = Number(process.env.BENCH_CODES ?? (QUICK ? 400 : 4000));
 /** Codes for the exchanges of the scale and PostgreSQL runs. */
-const SIDE_CODES = Math.min(CODES, QUICK ? 250 : 3000);
+const SIDE_CODES = Math.min(CODES, QUICK ? 200 : 3000);
 const WEBHOOK_EVENTS = QUICK ? 300 : 2000;
 /** How long to wait for the last deliveries after the last exchange. */
 const WEBHOOK_WAIT_MS = QUICK ? 5_000 : 60_000;
@@ -38,7 +38,6 @@ const SK = 'sk_test_BenchPlatform000000000000000000000000';
 const CLIENT_ID = 'ca_BenchPlatformTest0000000000000000';
 const REDIRECT = 'http://127.0.0.1:4000/callback';
 const MERCHANT = { email: 'bench-merchant@example.com', password: 'bench-merchant-password' };
-const WHSEC = `whsec_Bench${randomBytes(12).toString('hex')}`;
 const AUTH = { authorization: `Bearer ${SK}` };
 const FORM = { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -72,11 +71,16 @@ function add(f: Figure, target?: { ratio?: number; note?: string }): Figure {
 }
 
 /** Runs one scenario; a failure is recorded and the run goes on with the next one. */
+const phases: Array<{ name: string; seconds: number }> = [];
 async function scenario(name: string, fn: () => Promise<void>): Promise<void> {
+  const t = performance.now();
   try {
     await fn();
   } catch (err) {
     problem(`${name} failed: ${err instanceof Error ? err.message.split('\n').slice(0, 3).join(' | ') : String(err)}`);
+  } finally {
+    // Where the run's time goes (--quick must stay under a minute).
+    phases.push({ name, seconds: Math.round((performance.now() - t) / 100) / 10 });
   }
 }
 
@@ -184,8 +188,13 @@ function freshDb(name: string): string {
   return file;
 }
 
+/**
+ * One server for every single-process SQLite scenario; the webhook endpoint is created only after
+ * the scenarios whose exchanges must not feed a delivery worker, and disabled before the scale run.
+ */
 async function mainServer(): Promise<void> {
-  const s = await serve(freshDb('main'), mainSeed);
+  const file = freshDb('main');
+  const s = await serve(file, mainSeed, ['--webhook-retry', 'fast']);
   const c = new Client(s.url);
   try {
     await new Promise((r) => setTimeout(r, 500));
@@ -228,12 +237,14 @@ async function mainServer(): Promise<void> {
       add(await post('refresh', 'POST /oauth/token refresh grant', `${s.url}/oauth/token`, FORM, () => body, { onSample: sample }));
     });
     await scenario('connect flow', async () => connectFlow(s, sample));
+    await scenario('webhooks', async () => webhooks(s, c));
+    await scenario('scale', async () => scale(s, file, sample));
     report.rss = {
       idleMb: idle === null ? null : Math.round(idle),
       underLoadMaxMb: Math.round(rssPeak),
       target: '< 150 MB',
       met: rssPeak > 0 && rssPeak < 150 && (idle ?? 0) < 150,
-      note: 'VmRSS of the connectd process: idle 0.5 s after start; peak sampled every 200 ms during the single-server scenarios above',
+      note: 'VmRSS of the connectd process: idle 0.5 s after start; peak sampled every 200 ms during the single-server SQLite scenarios (the scale run included)',
     };
   } finally {
     c.close();
@@ -314,10 +325,12 @@ async function connectFlow(s: Child, sample: () => void): Promise<void> {
 }
 
 /** Connect webhook delivery: N exchanges as fast as possible, a receiver in this process. */
-async function webhooks(): Promise<void> {
+async function webhooks(s: Child, client: Client): Promise<void> {
   const received = new Map<string, number>();
+  const accountOf = new Map<string, string>();
   let doubled = 0;
   let badSignature = 0;
+  let secret = '';
   const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
@@ -326,7 +339,7 @@ async function webhooks(): Promise<void> {
       const body = Buffer.concat(chunks).toString('utf8');
       const sig = String(req.headers['stripe-signature'] ?? '');
       const t = /t=(\d+)/.exec(sig)?.[1] ?? '';
-      const v1 = createHmac('sha256', WHSEC).update(`${t}.${body}`).digest('hex');
+      const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
       if (!sig.includes(`v1=${v1}`)) badSignature++;
       try {
         const evt = JSON.parse(body) as { id: string; account: string };
@@ -339,17 +352,15 @@ async function webhooks(): Promise<void> {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
-  const accountOf = new Map<string, string>();
-  let s: Child | undefined;
-  let c: Client | undefined;
+  let endpoint = '';
   try {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const port = (receiver.address() as AddressInfo).port;
-    const seed = seedFile('webhooks', [{ ...platformAccount, platform: { ...platformAccount.platform, webhook_endpoints: [{ url: `http://127.0.0.1:${port}/hook`, secret: WHSEC }] } }]);
-    s = await serve(freshDb('webhooks'), seed, ['--webhook-retry', 'fast']);
-    const client = (c = new Client(s.url));
+    const created = await client.form('/v1/webhook_endpoints', { url: `http://127.0.0.1:${port}/hook`, 'enabled_events[]': '*', connect: 'true' }, AUTH);
+    endpoint = String(created.id);
+    secret = String(created.secret);
     progress(`webhooks: minting ${WEBHOOK_EVENTS} codes`);
-    const codes = await mintCodes(c, WEBHOOK_EVENTS, AUTH, CLIENT_ID);
+    const codes = await mintCodes(client, WEBHOOK_EVENTS, AUTH, CLIENT_ID);
     const committed = new Map<string, number>();
     progress(`webhooks: ${WEBHOOK_EVENTS} exchanges by ${WEBHOOK_CLIENTS} clients`);
     const t0 = performance.now();
@@ -371,6 +382,10 @@ async function webhooks(): Promise<void> {
     }
     delays.sort((a, b) => a - b);
     const lost = committed.size - received.size;
+    // The backlog left when the exchanges ended, and how fast it drained: delivery capacity, which
+    // the events/s above cannot show while delivery keeps up with the exchanges.
+    const backlog = [...received.values()].filter((at) => at > exchangedAt).length;
+    const drainPerS = backlog >= 20 && lastAt > exchangedAt ? Math.round(backlog / ((lastAt - exchangedAt) / 1000)) : null;
     const deliverySpan = (lastAt - t0) / 1000;
     const f = add({
       id: 'webhooks',
@@ -393,6 +408,8 @@ async function webhooks(): Promise<void> {
       deliveredPerS: Math.round(f.rate),
       commitToReceivedP50Ms: f.p50,
       commitToReceivedP99Ms: f.p99,
+      backlogAtLastExchange: backlog,
+      backlogDrainPerS: drainPerS,
       lost,
       doubled,
       badSignature,
@@ -403,39 +420,39 @@ async function webhooks(): Promise<void> {
     if (doubled) problem(`webhooks: ${doubled} events received twice`);
     if (badSignature) problem(`webhooks: ${badSignature} deliveries with a bad signature`);
   } finally {
-    c?.close();
-    if (s) await stopChild(s);
+    // Later exchanges (the scale run) must not feed the worker.
+    if (endpoint) await client.form(`/v1/webhook_endpoints/${endpoint}`, { disabled: 'true' }, AUTH).catch((err: unknown) => problem(`disabling the webhook endpoint: ${String(err)}`));
     receiver.closeAllConnections();
     await new Promise((r) => receiver.close(r));
   }
 }
 
-/** `GET /v1/account` + Stripe-Account and the code exchange with n connected accounts in the database. */
-async function scale(): Promise<void> {
+/**
+ * `GET /v1/account` + Stripe-Account and the code exchange as the database grows to n connected
+ * accounts: rows are added straight into the running server's SQLite file between phases, so each
+ * size is measured by the same warm process.
+ */
+async function scale(s: Child, file: string, sample: () => void): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
-  for (const n of SCALE) {
-    await scenario(`scale ${n}`, async () => {
-      const file = freshDb(`scale-${n}`);
-      progress(`scale: inserting ${n.toLocaleString('en')} connected accounts`);
-      const ms = populate(file, PLATFORM, n);
-      const account = someConnectedAccount(file, PLATFORM);
-      const s = await serve(file, platformSeed);
-      const c = new Client(s.url);
-      try {
+  const c = new Client(s.url);
+  try {
+    for (const n of SCALE) {
+      await scenario(`scale ${n}`, async () => {
+        const more = Math.max(0, n - countAccounts(file));
+        progress(`scale: inserting ${more.toLocaleString('en')} connected accounts (to ${n.toLocaleString('en')})`);
+        const ms = populate(file, PLATFORM, more);
+        const account = someConnectedAccount(file, PLATFORM);
+        const label = `scale ${n.toLocaleString('en')} accounts`;
         const read = add(
-          await load({ id: `scale-${n}-account`, name: `scale ${n.toLocaleString('en')}: GET /v1/account + Stripe-Account`, connections: CONNECTIONS, durationS: DURATION, opts: { url: `${s.url}/v1/account`, headers: { ...AUTH, 'stripe-account': account } } }),
+          await load({ id: `scale-${n}-account`, name: `${label}: GET /v1/account + Stripe-Account`, connections: CONNECTIONS, durationS: DURATION, onSample: sample, opts: { url: `${s.url}/v1/account`, headers: { ...AUTH, 'stripe-account': account } } }),
         );
         const codes = await mintCodes(c, SIDE_CODES, AUTH, CLIENT_ID);
-        const exchange = add(await post(`scale-${n}-exchange`, `scale ${n.toLocaleString('en')}: POST /oauth/token code exchange`, `${s.url}/oauth/token`, FORM, exchangeBody(codes), { amount: codes.length }));
-        rows.push({ accounts: n, populateMs: Math.round(ms), accountRps: Math.round(read.rate), exchangeRps: Math.round(exchange.rate), accountP99: read.p99, exchangeP99: exchange.p99 });
-      } finally {
-        c.close();
-        await stopChild(s);
-        removeDir(file);
-        removeDir(`${file}-wal`);
-        removeDir(`${file}-shm`);
-      }
-    });
+        const exchange = add(await post(`scale-${n}-exchange`, `${label}: POST /oauth/token code exchange`, `${s.url}/oauth/token`, FORM, exchangeBody(codes), { amount: codes.length, onSample: sample }));
+        rows.push({ accounts: n, inserted: more, insertMs: Math.round(ms), accountRps: Math.round(read.rate), exchangeRps: Math.round(exchange.rate), accountP99: read.p99, exchangeP99: exchange.p99 });
+      });
+    }
+  } finally {
+    c.close();
   }
   const small = rows[0];
   for (const row of rows.slice(1)) {
@@ -560,16 +577,17 @@ function print(): void {
   const wh = report.webhooks as Record<string, number> | undefined;
   if (wh) {
     console.log(
-      `webhooks: ${wh.events} events from ${wh.exchangesPerS}/s exchanges; delivered ${wh.delivered} at ${wh.deliveredPerS}/s, commit-to-received p50 ${wh.commitToReceivedP50Ms} ms p99 ${wh.commitToReceivedP99Ms} ms; lost ${wh.lost}, doubled ${wh.doubled}, bad signatures ${wh.badSignature}`,
+      `webhooks: ${wh.events} events from ${wh.exchangesPerS}/s exchanges; delivered ${wh.delivered} at ${wh.deliveredPerS}/s, commit-to-received p50 ${wh.commitToReceivedP50Ms} ms p99 ${wh.commitToReceivedP99Ms} ms; backlog at the last exchange ${wh.backlogAtLastExchange}${wh.backlogDrainPerS ? ` drained at ${wh.backlogDrainPerS}/s` : ''}; lost ${wh.lost}, doubled ${wh.doubled}, bad signatures ${wh.badSignature}`,
     );
   }
   const sc = report.scale as { rows: Array<Record<string, unknown>> } | undefined;
   for (const row of sc?.rows ?? []) {
     console.log(
-      `scale ${Number(row.accounts).toLocaleString('en')} accounts (inserted in ${String(row.populateMs)} ms): GET /v1/account ${String(row.accountRps)} req/s, exchange ${String(row.exchangeRps)} req/s` +
+      `scale ${Number(row.accounts).toLocaleString('en')} accounts (${Number(row.inserted).toLocaleString('en')} inserted in ${String(row.insertMs)} ms): GET /v1/account ${String(row.accountRps)} req/s, exchange ${String(row.exchangeRps)} req/s` +
         (row.accountSlowdown !== undefined ? `; slowdown vs ${Number(sc?.rows[0]?.accounts).toLocaleString('en')}: ${String(row.accountSlowdown)}× / ${String(row.exchangeSlowdown)}× (target ≤ 1.2: ${row.met ? 'met' : 'MISSED'})` : ''),
     );
   }
+  console.log(`time per phase (s): ${phases.map((p) => `${p.name} ${p.seconds}`).join(', ')}`);
   for (const h of hangs) console.log(`!!! ${h.name} ignored SIGTERM for 5 s and was killed: ${h.diagnosis ?? ''}`);
   if (problems.length) {
     console.log(`\n!!!!!!!! THIS RUN HAD ${problems.length} PROBLEM(S): its figures are not clean !!!!!!!!`);
@@ -591,6 +609,7 @@ function write(totalS: number): string {
     settings: { connections: CONNECTIONS, secondsPerScenario: DURATION, codes: CODES, webhookEvents: WEBHOOK_EVENTS, scale: SCALE, logLevel: LOG_LEVEL, server: entry.label, postgres: PG_URL.replace(/\/\/[^@/]*@/, '//') },
     baseline: hello ?? null,
     figures: figures.map((f) => ({ ...f, rate: round2(f.rate), durationS: round2(f.durationS) })),
+    phases,
     ...report,
   };
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
@@ -601,13 +620,12 @@ function write(totalS: number): string {
 
 const t0 = performance.now();
 progress(`server entry: ${entry.label}${QUICK ? '; quick run' : ''}`);
+if (entry.stale) problem(entry.stale);
 try {
   await scenario('baseline', baseline);
   await scenario('start-up', startup);
   if (!templateDb) throw new Error('the start-up run produced no database; nothing else can run');
   await scenario('main server', mainServer);
-  await scenario('webhooks', webhooks);
-  await scenario('scale', scale);
   await scenario('postgres', postgres);
   if (!QUICK) {
     // The baseline again: how much the machine drifted during the run.

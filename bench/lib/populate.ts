@@ -1,22 +1,24 @@
-// The scale run's database: `n` connected accounts of the bench platform written straight into the
-// SQLite file (the server is stopped), one transaction. Each account gets what a real connection
+// The scale run's database: `n` more connected accounts of the bench platform written straight
+// into the SQLite file of the running (idle) server. Each account gets what a real connection
 // leaves behind (store/schema.ts): the account row, an active connection, a test access token in
-// api_keys (keyed-hash primary key) and a refresh token. Ids and hashes are random, so the
-// indexes grow in random order as they do in use.
+// api_keys (keyed-hash primary key) and a refresh token. Batches of 50,000 rows per transaction,
+// so the server's delivery worker waits for the write lock no longer than one batch.
 import { randomBytes } from 'node:crypto';
 import SQLite from 'better-sqlite3';
+
+const BATCH = 50_000;
 
 export function populate(file: string, platformId: string, n: number): number {
   const t0 = performance.now();
   const db = new SQLite(file);
   try {
-    // A bulk load of a throwaway copy: no journal, no fsync, the indexes' pages kept in memory
-    // (random keys touch every page). The server turns WAL on again when it opens the file.
-    db.pragma('journal_mode = OFF');
+    // A bulk load of a throwaway database: no fsync, the indexes' pages kept in memory (random
+    // keys touch every page), no foreign-key lookups (every reference is written here). The file
+    // stays in WAL mode: the server has it open.
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -262144');
-    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('foreign_keys = OFF');
+    db.pragma('busy_timeout = 10000');
     const now = Math.floor(Date.now() / 1000);
     const account = db.prepare(
       `insert into accounts (id, email, password_hash, business_name, country, default_currency, url, test_only, created)
@@ -48,8 +50,8 @@ export function populate(file: string, platformId: string, n: number): number {
     // time (appends instead of page splits on the id indexes); the token hashes stay random.
     const accounts = Array.from({ length: n }, () => `acct_${rnd(8).toString('hex')}`).sort();
     const connections = Array.from({ length: n }, () => `conn_${rnd(12).toString('hex')}`).sort();
-    db.transaction(() => {
-      for (let i = 0; i < n; i++) {
+    const batch = db.transaction((from: number, to: number) => {
+      for (let i = from; i < to; i++) {
         const acct = accounts[i] ?? '';
         const conn = connections[i] ?? '';
         const token = rnd(32).toString('base64url');
@@ -58,14 +60,25 @@ export function populate(file: string, platformId: string, n: number): number {
         key.run(token, acct, conn, token.slice(-4), now);
         refresh.run(rnd(32).toString('base64url'), conn, platformId, acct, now);
       }
-    })();
+    });
+    for (let from = 0; from < n; from += BATCH) batch(from, Math.min(n, from + BATCH));
+    db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();
   }
   return performance.now() - t0;
 }
 
-/** Any `n`-th populated account (for `Stripe-Account`): an active connection of the platform. */
+export function countAccounts(file: string): number {
+  const db = new SQLite(file, { readonly: true });
+  try {
+    return (db.prepare('select count(*) as n from accounts').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** Any populated account (for `Stripe-Account`): an active connection of the platform. */
 export function someConnectedAccount(file: string, platformId: string): string {
   const db = new SQLite(file, { readonly: true });
   try {

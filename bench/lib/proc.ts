@@ -2,8 +2,8 @@
 // one behind. A child that ignores SIGTERM is a finding, so it is reported loudly, with a Node
 // diagnostic report of what it still holds (open sockets, timers), before it is killed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,9 +11,27 @@ const BUILT = join(ROOT, 'packages/server/dist/main.js');
 const SOURCE = join(ROOT, 'packages/server/src/main.ts');
 
 /** Built JavaScript when the build produced it (what `npm start` runs), else the TypeScript through tsx. */
-export function serverEntry(): { argv: string[]; label: string } {
-  if (existsSync(BUILT)) return { argv: [BUILT], label: 'packages/server/dist/main.js (node)' };
-  return { argv: ['--import', 'tsx', SOURCE], label: 'packages/server/src/main.ts (node --import tsx)' };
+export function serverEntry(): { argv: string[]; label: string; stale: string | null } {
+  if (existsSync(BUILT)) return { argv: [BUILT], label: 'packages/server/dist/main.js (node)', stale: staleness() };
+  return { argv: ['--import', 'tsx', SOURCE], label: 'packages/server/src/main.ts (node --import tsx)', stale: null };
+}
+
+function newest(path: string): { file: string; ms: number } {
+  let best = { file: path, ms: 0 };
+  for (const name of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, name.name);
+    const cand = name.isDirectory() ? newest(p) : { file: p, ms: statSync(p).mtimeMs };
+    if (cand.ms > best.ms) best = cand;
+  }
+  return best;
+}
+
+/** A build older than the sources measures old code: said loudly (`npm run build` refreshes it). */
+function staleness(): string | null {
+  const dist = dirname(BUILT);
+  const built = Math.min(...readdirSync(dist).filter((f) => /\.(m?js)$/.test(f)).map((f) => statSync(join(dist, f)).mtimeMs));
+  const src = newest(dirname(SOURCE));
+  return src.ms > built ? `packages/server/dist is older than ${src.file.slice(ROOT.length)}: the bench measures an old build (run npm run build)` : null;
 }
 
 export interface Child {
