@@ -3,7 +3,7 @@
 // Loopback only, bounded durations, every child stopped with a deadline. Writes
 // bench/results/latest.json and prints a table. Environment: BENCH_SECONDS, BENCH_CONNECTIONS,
 // BENCH_CODES, BENCH_LOG_LEVEL, BENCH_DATABASE_URL (PostgreSQL; TEST_DATABASE_URL also works),
-// BENCH_SCALE (comma-separated account counts).
+// BENCH_SCALE (comma-separated account counts), BENCH_DEADLINE_SECONDS (the whole run).
 import { createHmac, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -619,6 +619,35 @@ function write(totalS: number): string {
 // ---- main ------------------------------------------------------------------------------------
 
 const t0 = performance.now();
+let finished = false;
+/** Results out, children gone, exit: at the end, or at the run's deadline whatever is still running. */
+async function finish(): Promise<void> {
+  if (finished) return;
+  finished = true;
+  await stopAll();
+  ratios();
+  print();
+  const totalS = (performance.now() - t0) / 1000;
+  const file = write(totalS);
+  console.log(`\nwrote ${file} (${totalS.toFixed(1)} s)${problems.length || hangs.length ? ' — MARKED NOT CLEAN' : ''}`);
+  removeDir(dir);
+  // Nothing may keep the bench alive once its results are written (pipes are synchronous on Linux).
+  process.exit(problems.length || hangs.length ? 1 : 0);
+}
+// Every phase is bounded on its own; this bounds their sum, whatever was missed.
+const deadlineS = Number(process.env.BENCH_DEADLINE_SECONDS ?? (QUICK ? 600 : 3600));
+setTimeout(() => {
+  problem(`the run passed its ${deadlineS} s deadline (BENCH_DEADLINE_SECONDS) and was cut short`);
+  void finish();
+}, deadlineS * 1000).unref();
+// A phase awaiting something that can no longer happen (the old bench waited for the 'exit' of a
+// child already gone): Node would end silently with the results unwritten.
+process.on('beforeExit', () => {
+  if (finished) return;
+  problem('the run stalled: a phase was waiting for something that can no longer happen');
+  void finish();
+});
+
 progress(`server entry: ${entry.label}${QUICK ? '; quick run' : ''}`);
 if (entry.stale) problem(entry.stale);
 try {
@@ -641,13 +670,5 @@ try {
 } catch (err) {
   problem(err instanceof Error ? err.message : String(err));
 } finally {
-  await stopAll();
-  ratios();
-  print();
-  const totalS = (performance.now() - t0) / 1000;
-  const file = write(totalS);
-  console.log(`\nwrote ${file} (${totalS.toFixed(1)} s)${problems.length || hangs.length ? ' — MARKED NOT CLEAN' : ''}`);
-  removeDir(dir);
-  // Nothing may keep the bench alive once its results are written (pipes are synchronous on Linux).
-  process.exit(problems.length || hangs.length ? 1 : 0);
+  await finish();
 }

@@ -54,7 +54,7 @@ export function load(o: LoadOptions): Promise<Figure> {
       sampleInt: 250,
       ...(o.amount ? { amount: o.amount } : { duration: o.durationS }),
     };
-    const capMs = (o.amount ? 60 : o.durationS + 30) * 1000;
+    const capMs = (o.amount ? 180 : o.durationS + 30) * 1000;
     const instance: Instance = autocannon(run, (err, r: Result) => {
       clearTimeout(cap);
       if (sampler) clearInterval(sampler);

@@ -54,13 +54,15 @@ export interface StopOutcome {
 }
 
 const live = new Set<Child>();
+/** Every child from spawn to exit, listening or not: the ones killed if the bench itself ends. */
+const spawned = new Set<ChildProcess>();
 /** Children that had to be SIGKILLed: printed with the results and marked in the JSON. */
 export const hangs: StopOutcome[] = [];
 
 function killAllNow(): void {
-  for (const c of live) {
+  for (const proc of spawned) {
     try {
-      c.proc.kill('SIGKILL');
+      proc.kill('SIGKILL');
     } catch {
       /* already gone */
     }
@@ -71,7 +73,7 @@ function killAllNow(): void {
 process.on('exit', killAllNow);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    process.stderr.write(`bench: ${sig}: stopping ${live.size} child process(es)\n`);
+    process.stderr.write(`bench: ${sig}: killing ${spawned.size} child process(es)\n`);
     killAllNow();
     process.exit(130);
   });
@@ -94,6 +96,8 @@ export function startChild(opts: StartOptions): Promise<Child> {
     env: { ...process.env, ...opts.env },
   });
   const pid = proc.pid ?? -1;
+  spawned.add(proc);
+  proc.once('exit', () => spawned.delete(proc));
   let out = '';
   const keep = (d: Buffer) => {
     // Always drained: a child blocked on a full stdout pipe would look like a hang.
