@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Client, closedLoop, load, mintCodes, percentile, progress, type Figure } from './lib/load.ts';
 import { countAccounts, populate, someConnectedAccount } from './lib/populate.ts';
-import { hangs, removeDir, rssMb, serverEntry, startChild, stopAll, stopChild, type Child } from './lib/proc.ts';
+import { cleanups, hangs, interruptCleanups, removeDir, rssMb, serverEntry, startChild, stopAll, stopChild, type Child } from './lib/proc.ts';
 
 const QUICK = process.argv.includes('--quick');
 const DURATION = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 8));
@@ -87,6 +87,7 @@ async function scenario(name: string, fn: () => Promise<void>): Promise<void> {
 // ---- helpers ---------------------------------------------------------------------------------
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-bench-'));
+cleanups.push(() => removeDir(dir));
 const seedFile = (name: string, accounts: unknown[]) => {
   const file = join(dir, `${name}.seed.json`);
   writeFileSync(file, JSON.stringify({ accounts }));
@@ -475,8 +476,10 @@ async function postgres(): Promise<void> {
     return;
   }
   const servers: Child[] = [];
+  const drop = () => admin.query(`drop schema if exists "${schema}" cascade`);
   try {
     await admin.query(`create schema "${schema}"`);
+    interruptCleanups.add(drop);
     const url = new URL(PG_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
     const database = url.toString();
@@ -529,7 +532,8 @@ async function postgres(): Promise<void> {
     }
   } finally {
     for (const s of servers) await stopChild(s);
-    await admin.query(`drop schema if exists "${schema}" cascade`).catch((err: unknown) => problem(`could not drop PostgreSQL schema ${schema}: ${String(err)}`));
+    interruptCleanups.delete(drop);
+    await drop().catch((err: unknown) => problem(`could not drop PostgreSQL schema ${schema}: ${String(err)}`));
     await admin.end();
   }
 }

@@ -69,13 +69,23 @@ function killAllNow(): void {
   }
 }
 
+/** Synchronous clean-ups (temporary directories) also run when the bench is interrupted. */
+export const cleanups: Array<() => void> = [];
+
 // Whatever ends the bench (an error, Ctrl-C, a kill), it takes its children with it.
-process.on('exit', killAllNow);
+process.on('exit', () => {
+  killAllNow();
+  for (const fn of cleanups) fn();
+});
+/** Asynchronous clean-ups (a PostgreSQL schema) given up to 3 s when the bench is interrupted. */
+export const interruptCleanups = new Set<() => Promise<unknown>>();
+
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
     process.stderr.write(`bench: ${sig}: killing ${spawned.size} child process(es)\n`);
     killAllNow();
-    process.exit(130);
+    const limit = new Promise((r) => setTimeout(r, 3000));
+    void Promise.race([Promise.allSettled([...interruptCleanups].map((fn) => fn())), limit]).then(() => process.exit(130));
   });
 }
 
