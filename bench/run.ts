@@ -5,7 +5,7 @@
 // BENCH_CODES, BENCH_LOG_LEVEL, BENCH_DATABASE_URL (PostgreSQL; TEST_DATABASE_URL also works),
 // BENCH_SCALE (comma-separated account counts), BENCH_DEADLINE_SECONDS (the whole run).
 import { createHmac, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -104,7 +104,7 @@ let childSeq = 0;
 function serve(db: string, seed: string, extra: string[] = []): Promise<Child> {
   return startChild({
     name: `connectd#${++childSeq}`,
-    argv: [...entry.argv, 'serve', '--port', '0', '--db', db, '--seed', seed, '--log-level', LOG_LEVEL, ...(secretFile ? ['--secret-file', secretFile] : []), ...extra],
+    argv: [...entry.argv, 'serve', '--port', '0', '--db', db, '--seed', seed, '--log-level', LOG_LEVEL, ...(secretFile && !extra.includes('--secret-file') ? ['--secret-file', secretFile] : []), ...extra],
     reportDir: join(dir, 'reports'),
   });
 }
@@ -186,6 +186,8 @@ async function startup(): Promise<void> {
 function freshDb(name: string): string {
   const file = join(dir, `${name}.sqlite`);
   copyFileSync(templateDb, file);
+  // Committed pages still in the WAL (a server that was killed did not checkpoint) travel along.
+  if (existsSync(`${templateDb}-wal`)) copyFileSync(`${templateDb}-wal`, `${file}-wal`);
   return file;
 }
 
