@@ -604,6 +604,8 @@ function print(): void {
         (row.accountSlowdown !== undefined ? `; slowdown vs ${Number(sc?.rows[0]?.accounts).toLocaleString('en')}: ${String(row.accountSlowdown)}× / ${String(row.exchangeSlowdown)}× (target ≤ 1.2: ${row.met ? 'met' : 'MISSED'})` : ''),
     );
   }
+  const again = report.baselineAtEnd as Figure | undefined;
+  if (again && hello) console.log(`Fastify hello-world again at the end: ${Math.round(again.rate)} req/s (${round2(again.rate / hello.rate)}× the baseline: the machine's drift during the run)`);
   console.log(`time per phase (s): ${phases.map((p) => `${p.name} ${p.seconds}`).join(', ')}`);
   for (const h of hangs) console.log(`!!! ${h.name} ignored SIGTERM for 5 s and was killed: ${h.diagnosis ?? ''}`);
   if (problems.length) {
