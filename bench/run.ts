@@ -192,8 +192,8 @@ function freshDb(name: string): string {
 }
 
 /**
- * One server for every single-process SQLite scenario; the webhook endpoint is created only after
- * the scenarios whose exchanges must not feed a delivery worker, and disabled before the scale run.
+ * One server for the single-process SQLite scenarios; the webhook endpoint is created only after
+ * the scenarios whose exchanges must not feed a delivery worker, and disabled afterwards.
  */
 async function mainServer(): Promise<void> {
   const s = await serve(freshDb('main'), mainSeed, ['--webhook-retry', 'fast']);
