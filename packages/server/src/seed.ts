@@ -7,7 +7,7 @@ import { insertEndpoint } from './store/webhook-endpoints.ts';
 import { checkRegisteredRedirectUri } from './domain/redirect-uri.ts';
 import { hashPassword, isPendingPasswordHash, newPendingPasswordHash, registerPendingPasswordHash } from './domain/secrets.ts';
 import type { Context } from './context.ts';
-import { createAccount, findAccount, findLoginAccount } from './store/accounts.ts';
+import { createAccount, findAccount, findLoginAccount, replacePasswordPlaceholder } from './store/accounts.ts';
 import type { AccountsTable } from './store/schema.ts';
 import { findPlatform, findPlatformByClientId, insertPlatform, updatePlatform } from './store/platforms.ts';
 
@@ -219,12 +219,7 @@ function storePasswordHashes(ctx: Context, jobs: PasswordJob[]): Pick<AppliedSee
         if (abandoned) return;
         // Only over the placeholder: a password changed meanwhile, or a hash stored by another
         // process applying the same seed, stays.
-        await ctx.store.db
-          .updateTable('accounts')
-          .set({ password_hash: passwordHash })
-          .where('id', '=', job.accountId)
-          .where('password_hash', '=', job.placeholder)
-          .execute();
+        await replacePasswordPlaceholder(ctx.store.db, job.accountId, job.placeholder, passwordHash);
       })
       .catch((err: unknown) => {
         if (!abandoned) ctx.log.warn({ event: 'seed.password_failed', account: job.accountId, message: err instanceof Error ? err.message : String(err) }, 'could not store a seeded password hash; the next start retries');

@@ -102,3 +102,8 @@ export async function lockAccount(db: Db, id: string): Promise<void> {
 export async function hasAccounts(db: Db): Promise<boolean> {
   return (await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
+
+/** Stores a seeded account's password hash only over its placeholder (seed.ts, hashed after listen). */
+export async function replacePasswordPlaceholder(db: Db, id: string, placeholder: string, passwordHash: string): Promise<void> {
+  await db.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', id).where('password_hash', '=', placeholder).execute();
+}

@@ -56,26 +56,19 @@ export async function insertResource<T extends { id: string; created: number }>(
 
 type ResourceKey = { id: string; accountId: string; livemode: number; type: ResourceType };
 
-const resourceFind = precompile((db: Db, p: ResourceKey) =>
+/** One resource by id, within its account, mode and type; deleted ones included. */
+const selectResource = (db: Db, p: ResourceKey) =>
   db
     .selectFrom('resources')
     .selectAll()
     .where('id', '=', p.id)
     .where('account_id', '=', p.accountId)
     .where('livemode', '=', p.livemode)
-    .where('type', '=', p.type)
-    .where('deleted', '=', 0),
-);
+    .where('type', '=', p.type);
 
-const resourceFindWithDeleted = precompile((db: Db, p: ResourceKey) =>
-  db
-    .selectFrom('resources')
-    .selectAll()
-    .where('id', '=', p.id)
-    .where('account_id', '=', p.accountId)
-    .where('livemode', '=', p.livemode)
-    .where('type', '=', p.type),
-);
+const resourceFind = precompile((db: Db, p: ResourceKey) => selectResource(db, p).where('deleted', '=', 0));
+
+const resourceFindWithDeleted = precompile(selectResource);
 
 /** A resource visible to this account in this mode; another account's id is simply not found. */
 export async function findResource<T>(
