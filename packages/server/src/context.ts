@@ -7,6 +7,7 @@ import { hashSecret } from './domain/secrets.ts';
 import { openStore, type Store } from './store/dialect.ts';
 import { resolveServerSecret, type ServerSecret } from './server-secret.ts';
 import { databaseUnavailableReason } from './store/unavailable.ts';
+import { DeliveryNotifier } from './webhooks/notifier.ts';
 
 export interface Context {
   readonly store: Store;
@@ -19,6 +20,8 @@ export interface Context {
   readonly sealKey: Buffer;
   /** Where the server secret came from (never its value): for the banner. */
   readonly secretSource: Omit<ServerSecret, 'value'>;
+  /** Wakes this process's delivery worker when queued deliveries commit (webhooks/notifier.ts). */
+  readonly deliveryNotifier: DeliveryNotifier;
 }
 
 export interface ContextOptions {
@@ -48,6 +51,7 @@ export async function createContext(config: Config, log: Logger, opts: ContextOp
       hash: (value: string) => hashSecret(pepper, value),
       sealKey: derive('connectd/seal/v1'),
       secretSource,
+      deliveryNotifier: new DeliveryNotifier(),
     };
   } catch (err) {
     await store.close();

@@ -18,7 +18,8 @@ export interface RunningServer {
   seeded: SeededAccount[];
   /** Settles when the seeded accounts' password hashes are stored (they are computed after listen). */
   passwordsStored: Promise<void>;
-  worker: DeliveryWorker;
+  /** Null with `--webhook-worker off`: another process delivers this database's webhooks. */
+  worker: DeliveryWorker | null;
   close(): Promise<void>;
 }
 
@@ -85,13 +86,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     const running = app;
-    const worker = new DeliveryWorker(ctx, {
-      ...DEFAULT_WORKER,
-      retry: config.webhookRetry,
-      leaseMs: config.webhookLeaseMs,
-      pollMs: config.webhookPollMs,
-    });
-    worker.start();
+    const worker =
+      config.webhookWorker === 'on'
+        ? new DeliveryWorker(ctx, { ...DEFAULT_WORKER, retry: config.webhookRetry, leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs })
+        : null;
+    worker?.start();
+    if (!worker) ctx.log.info({ event: 'webhook.worker_off' }, 'webhook worker off (--webhook-worker off): another process delivers');
     // Housekeeping every 10 minutes; never keeps the process alive on its own.
     const purge = () =>
       purgeExpired(ctx.store.db, ctx.clock.now()).then(
@@ -111,7 +111,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       close: async () => {
         clearInterval(timer);
         await closeHttp(running, ctx);
-        await worker.stop();
+        await worker?.stop();
         // Seeded passwords not hashed yet are not waited for: the next start hashes them again.
         applied?.abandon();
         await ctx.store.close();

@@ -25,6 +25,8 @@ const schema = z.object({
   webhookRetry: z.enum(['standard', 'fast']),
   webhookLeaseMs: z.coerce.number().int().min(100).max(600_000),
   webhookPollMs: z.coerce.number().int().min(10).max(60_000),
+  /** Whether this process delivers webhooks (docs/configuration.md): `off` for web-only processes. */
+  webhookWorker: z.enum(['on', 'off']),
   /** SQLite commits: `normal` (WAL, synchronous=NORMAL) or `full` (an fsync per commit); docs/configuration.md "Durability". */
   durability: z.enum(['normal', 'full']),
   /** Wrong keys, codes or tokens per address per minute before 429 (docs/security.md "Throttling"). */
@@ -57,6 +59,7 @@ export const DEFAULTS = {
   webhookRetry: 'standard',
   webhookLeaseMs: 30_000,
   webhookPollMs: 250,
+  webhookWorker: 'on',
   authFailureLimit: 20,
   durability: 'normal',
 } as const;
@@ -82,6 +85,7 @@ const FLAG_OPTIONS = {
   'code-ttl': { type: 'string' },
   'webhook-retry': { type: 'string' },
   'webhook-private-targets': { type: 'string' },
+  'webhook-worker': { type: 'string' },
   platform: { type: 'string' },
   account: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -119,6 +123,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     webhookRetry: v['webhook-retry'] ?? env.CONNECTD_WEBHOOK_RETRY ?? DEFAULTS.webhookRetry,
     webhookLeaseMs: env.CONNECTD_WEBHOOK_LEASE_MS ?? DEFAULTS.webhookLeaseMs,
     webhookPollMs: env.CONNECTD_WEBHOOK_POLL_MS ?? DEFAULTS.webhookPollMs,
+    webhookWorker: v['webhook-worker'] ?? (env.CONNECTD_WEBHOOK_WORKER || undefined) ?? DEFAULTS.webhookWorker,
     durability: v.durability ?? env.CONNECTD_DURABILITY ?? DEFAULTS.durability,
     authFailureLimit: v['auth-failure-limit'] ?? env.CONNECTD_AUTH_FAILURE_LIMIT ?? DEFAULTS.authFailureLimit,
     allowedHosts: (v['allowed-hosts'] ?? env.CONNECTD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
@@ -135,7 +140,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       publicUrl: '--public-url', secret: 'CONNECTD_SECRET', secretFile: '--secret-file', codeTtl: '--code-ttl',
       apiVersion: 'CONNECTD_API_VERSION', environment: 'CONNECTD_ENV', webhookRetry: '--webhook-retry',
       webhookLeaseMs: 'CONNECTD_WEBHOOK_LEASE_MS', webhookPollMs: 'CONNECTD_WEBHOOK_POLL_MS', allowedHosts: '--allowed-hosts', authFailureLimit: '--auth-failure-limit', durability: '--durability',
-      webhookPrivateTargets: '--webhook-private-targets',
+      webhookPrivateTargets: '--webhook-private-targets', webhookWorker: '--webhook-worker',
       testClockOffset: 'CONNECTD_TEST_CLOCK_OFFSET', testCrashAfterCommit: 'CONNECTD_TEST_CRASH_AFTER_COMMIT',
     };
     throw new ConfigError(`invalid value for ${names[field] ?? field}: ${issue?.message ?? 'invalid'}`);
@@ -234,6 +239,9 @@ Options (environment variable in brackets):
                       may test-mode webhooks go to loopback and private addresses?
                       default allow only in development on a loopback host and URL,
                       deny otherwise                    [CONNECTD_WEBHOOK_PRIVATE_TARGETS]
+  --webhook-worker on|off
+                      deliver webhooks from this process, default on; off for web-only
+                      processes beside a worker process on the same database [CONNECTD_WEBHOOK_WORKER]
   --secret-file PATH  key file holding the server secret, created on first run with
                       mode 0600; default beside the data directory (./data.key) [CONNECTD_SECRET_FILE]
 

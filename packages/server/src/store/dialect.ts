@@ -41,6 +41,30 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** Callbacks to run once the transaction they were registered in has committed, by its Kysely handle. */
+const commitHooks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Runs `fn` once what `db` wrote is committed: after the COMMIT of the store transaction `db`
+ * belongs to (never if it rolls back), or now when `db` is not inside one (each statement
+ * committed on its own). For work that must see the commit, such as waking the delivery worker.
+ */
+export function afterCommit(db: Db, fn: () => void): void {
+  const hooks = commitHooks.get(db);
+  if (hooks) hooks.push(fn);
+  else fn();
+}
+
+function runHooks(hooks: Array<() => void>): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      // A hook's failure must not turn a committed transaction into an error for its caller.
+    }
+  }
+}
+
 export function isPostgresUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//.test(database);
 }
@@ -70,14 +94,16 @@ function openSqlite(path: string, durability: 'normal' | 'full'): Store {
   return {
     db,
     dialect: 'sqlite',
-    transaction: (fn) =>
+    transaction: async (fn) => {
+      const hooks: Array<() => void> = [];
       // connection() holds the single SQLite connection for the whole callback.
-      db.connection().execute(async (conn) => {
+      const outcome = await db.connection().execute(async (conn) => {
         const handle = driver.current;
         if (!handle) throw new Error('SQLite connection not held');
         handle.run('begin immediate', []);
         // Inside the transaction its statements run directly on the handle it holds.
         registerBackend(conn, 'sqlite', (text, parameters) => handle.run(text, parameters));
+        commitHooks.set(conn, hooks);
         try {
           const result = await fn(conn);
           handle.run('commit', []);
@@ -94,9 +120,14 @@ function openSqlite(path: string, durability: 'normal' | 'full'): Store {
           }
           throw err;
         } finally {
+          commitHooks.delete(conn);
           unregisterBackend(conn);
         }
-      }),
+      });
+      // After the connection is released: a hook may start a transaction of its own.
+      runHooks(hooks);
+      return outcome;
+    },
     migrate: () => runMigrations(db),
     ping: async () => {
       await sql`select 1`.execute(db);
@@ -131,11 +162,16 @@ function openPostgres(opts: StoreOptions): Store {
   return {
     db,
     dialect: 'postgres',
-    transaction: (fn) =>
-      db.transaction().execute(async (trx) => {
+    transaction: async (fn) => {
+      const hooks: Array<() => void> = [];
+      const result = await db.transaction().execute(async (trx) => {
         registerBackend(trx, 'postgres');
+        commitHooks.set(trx, hooks);
         return fn(trx);
-      }),
+      });
+      runHooks(hooks);
+      return result;
+    },
     migrate: async () => {
       // Several processes may start together: serialize schema creation and migrations with an
       // advisory lock (concurrent CREATE SCHEMA IF NOT EXISTS can still collide).

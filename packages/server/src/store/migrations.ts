@@ -251,6 +251,19 @@ const m0004: Migration = {
   },
 };
 
+// Batched webhook delivery (issue 8, docs/webhooks.md "Delivery"): a worker leases a batch of one
+// endpoint's due deliveries only while no other process holds a live lease on that endpoint, so
+// the claim looks up due rows and live leases by endpoint; and a waiting process marks the
+// endpoint so the holder lets it have the next turn.
+const m0005: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('webhook_endpoints').addColumn('claim_wanted_by', 'text').execute();
+    await db.schema.alterTable('webhook_endpoints').addColumn('claim_wanted_until', BIG).execute();
+    await db.schema.createIndex('deliveries_endpoint_due').on('deliveries').columns(['endpoint_id', 'status', 'next_attempt_at']).execute();
+    await db.schema.createIndex('deliveries_endpoint_lease').on('deliveries').columns(['endpoint_id', 'status', 'lease_until']).execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003, '0004_throttles': m0004 }),
+  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003, '0004_throttles': m0004, '0005_delivery_batches': m0005 }),
 };

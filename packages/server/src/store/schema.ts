@@ -142,6 +142,13 @@ export interface WebhookEndpointsTable {
   previous_secret_sealed: string | null;
   previous_secret_expires_at: number | null;
   seq: number;
+  /**
+   * A worker process waiting for its turn on this endpoint while another holds its deliveries
+   * (docs/webhooks.md "Delivery"): the holder stops taking more until the turn has passed or this
+   * expires (Unix milliseconds).
+   */
+  claim_wanted_by: string | null;
+  claim_wanted_until: number | null;
 }
 
 export interface DeliveriesTable {

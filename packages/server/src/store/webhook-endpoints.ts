@@ -30,6 +30,8 @@ export async function insertEndpoint(db: Db, sealKey: Buffer, e: NewEndpoint): P
     previous_secret_sealed: null,
     previous_secret_expires_at: null,
     seq: nextSeq(),
+    claim_wanted_by: null,
+    claim_wanted_until: null,
   };
   await db.insertInto('webhook_endpoints').values(row).execute();
   return row;
@@ -85,7 +87,7 @@ export async function endpointsFor(db: Db, platformId: string, type: string, liv
 }
 
 /** Every secret that signs now: the current one, and a rolled one until it expires. */
-export function activeSecrets(sealKey: Buffer, e: WebhookEndpointsTable, now: number): string[] {
+export function activeSecrets(sealKey: Buffer, e: Pick<WebhookEndpointsTable, 'secret_sealed' | 'previous_secret_sealed' | 'previous_secret_expires_at'>, now: number): string[] {
   const secrets = [decryptSecret(sealKey, e.secret_sealed)];
   if (e.previous_secret_sealed && (e.previous_secret_expires_at ?? 0) > now) secrets.push(decryptSecret(sealKey, e.previous_secret_sealed));
   return secrets;

@@ -4,6 +4,7 @@
 import { newEventId } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { insertDeliveries } from '../store/deliveries.ts';
+import { afterCommit } from '../store/dialect.ts';
 import { insertEvent, nextSeq } from '../store/events.ts';
 import type { Platform } from '../store/platforms.ts';
 import type { Db, EventsTable } from '../store/schema.ts';
@@ -63,5 +64,7 @@ export async function emitApplicationEvent(
   row.body = JSON.stringify(eventObject(row));
   await insertEvent(trx, row);
   await insertDeliveries(trx, row.id, endpoints.map((e) => e.id), row.created);
+  // The worker of this process claims them as soon as they are visible, not at its next poll.
+  if (endpoints.length > 0) afterCommit(trx, () => ctx.deliveryNotifier.notify());
   return row.id;
 }

@@ -465,6 +465,8 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
       .where('webhook_endpoints.account_id', '=', who.account.id)
       .executeTakeFirst();
     if (!owned || !(await resend(ctx.store.db, owned.id, ctx.clock.now()))) throw new PageError(404, 'Not found', 'There is no such delivery on your account.');
+    // Committed (a single statement): the worker sends it now rather than at its next poll.
+    ctx.deliveryNotifier.notify();
     return reply.code(303).header('Location', '/dashboard/webhooks?done=resent').send();
   });
 
