@@ -27,6 +27,7 @@ describe('connectd CLI', () => {
     [['serve', '--port', '70000'], /--port/],
     [['serve', '--log-level', 'loud'], /--log-level/],
     [['serve', '--code-ttl', '601'], /--code-ttl/],
+    [['serve', '--webhook-worker', 'maybe'], /--webhook-worker/],
     [['frobnicate'], /frobnicate/],
   ] as const) {
     it(`refuses ${args.join(' ')} with one line naming it, exit 2`, async () => {

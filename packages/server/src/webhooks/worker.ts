@@ -51,6 +51,8 @@ export const DEFAULT_WORKER: WorkerOptions = { retry: 'standard', leaseMs: 30_00
  * request then ends (answered or timed out) before another process may take the delivery over.
  */
 const SEND_MARGIN_MS = 200;
+/** Least time between two claims of this process. */
+const CLAIM_GAP_MS = 3;
 /** Endpoints looked at by one claim. */
 const MAX_ENDPOINTS = 50;
 /** While waiting for its turn on an endpoint another process holds, the worker looks this often. */
@@ -93,6 +95,8 @@ export class DeliveryWorker {
   private claiming: Promise<void> | null = null;
   /** A claim was asked for while one ran: run another right after it (notices coalesce). */
   private claimAgain = false;
+  private lastClaimEnd = -Infinity;
+  private gapTimer: NodeJS.Timeout | undefined;
   private readonly lanes = new Map<string, Lane>();
   /** Deliveries queued or in flight here, by id: a claim never queues one twice. */
   private readonly held = new Set<string>();
@@ -131,6 +135,7 @@ export class DeliveryWorker {
     this.stopped = true;
     this.unlisten?.();
     clearTimeout(this.timer);
+    clearTimeout(this.gapTimer);
     // A claim in progress queues deliveries after this point: wait for it, then give back the unsent.
     await this.claiming;
     for (const lane of this.lanes.values()) {
@@ -141,15 +146,28 @@ export class DeliveryWorker {
     this.agents.destroy();
   }
 
-  /** Claims now, or right after the claim in progress. */
+  /**
+   * Claims now, or right after the claim in progress, and never sooner than CLAIM_GAP_MS after
+   * the last one: under a stream of commits one claim takes the events of several, and the
+   * requests committing them keep most of the database's time.
+   */
   private kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.gapTimer) return;
     if (this.claiming) {
       this.claimAgain = true;
       return;
     }
+    const wait = this.lastClaimEnd + CLAIM_GAP_MS - performance.now();
+    if (wait > 0) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        this.kick();
+      }, wait);
+      return;
+    }
     this.claiming = this.claim().finally(() => {
       this.claiming = null;
+      this.lastClaimEnd = performance.now();
       if (this.claimAgain && !this.stopped) {
         this.claimAgain = false;
         this.kick();
@@ -371,7 +389,7 @@ export class DeliveryWorker {
 /** Most reports written by one transaction. */
 const MAX_FLUSH = 1_000;
 /** How long reports gather before they are written. */
-const FLUSH_DELAY_MS = 5;
+const FLUSH_DELAY_MS = 20;
 
 /**
  * Writes attempts and returned leases in batches: what arrives while a flush runs goes into the
