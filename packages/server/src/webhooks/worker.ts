@@ -163,6 +163,7 @@ export class DeliveryWorker {
         this.gapTimer = undefined;
         this.kick();
       }, wait);
+      this.gapTimer.unref();
       return;
     }
     this.claiming = this.claim().finally(() => {
