@@ -217,7 +217,7 @@ export class DeliveryWorker {
         for (const batch of claimed.batches) this.take(batch.endpoint, batch.deliveries, batch.leaseUntil, batch.deliveries.length < (asked.get(batch.endpoint.id) ?? 0));
         // Endpoints left to look at: claim again at once. Waiting for another process to finish
         // its turn on an endpoint: look again soon, so the endpoint does not sit idle.
-        if (claimed.full && budget > 0) this.claimAgain = true;
+        if (claimed.full && claimed.batches.length > 0 && budget > 0) this.claimAgain = true;
         if (claimed.waiting > 0) next = Math.min(next, WAITING_POLL_MS);
       } catch (err) {
         if (this.claimFailures++ === 0) {
