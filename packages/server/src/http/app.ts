@@ -108,7 +108,6 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       (err: Error) => done(err, undefined),
     );
   });
-  await app.register(cookie);
   await app.register(rateLimit, { global: false });
 
   const hostChecker = allowedHostChecker(ctx.config.publicUrl, ctx.config.allowedHosts);
@@ -206,6 +205,11 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   oauthApiRoutes(app, ctx);
   metadataRoute(app, ctx);
   apiRoutes(app, ctx);
-  pageRoutes(app, ctx);
+  // Only pages read or set cookies: the cookie plugin's hooks run for them alone, not on every
+  // /oauth and /v1 request (issue 8, "the edge does per request only what must be per request").
+  await app.register(async (pages) => {
+    await pages.register(cookie);
+    pageRoutes(pages, ctx);
+  });
   return app;
 }
