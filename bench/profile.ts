@@ -64,6 +64,14 @@ try {
 s = await serve(true);
 c = new Client(s.url);
 let figure;
+// CPU time of the server process (user + system, from /proc): unlike the profile's wall-clock
+// samples it does not grow when other processes compete for the cores.
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+};
+const cpuBefore = cpuMs(s.pid);
+let cpuUsed = 0;
 try {
   const onBehalf = { ...AUTH, 'stripe-account': account };
   const base = { id: scenario, name: scenario, connections: CONNECTIONS, durationS: SECONDS };
@@ -82,6 +90,7 @@ try {
   } else {
     figure = await load({ ...base, opts: { url: `${s.url}/healthz` } });
   }
+  cpuUsed = cpuMs(s.pid) - cpuBefore;
 } finally {
   c.close();
   await stopChild(s);
@@ -134,5 +143,6 @@ for (const [id, t] of self) {
     inclusive.set(key, (inclusive.get(key) ?? 0) + t);
   }
 }
+process.stdout.write(`server CPU ${(cpuUsed / 1000).toFixed(2)} s: ${((cpuUsed * 1000) / Math.max(1, total)).toFixed(0)} µs/request\n`);
 process.stdout.write(`busy ${(busy / 1e6).toFixed(2)} s over ${total} requests: ${(busy / Math.max(1, total)).toFixed(0)} µs/request\n\nby package\n${top(byPkg, 15)}\n\nby function (self)\n${top(byFn, 40)}\n\nby function (inclusive)\n${top(inclusive, Number(process.env.BENCH_INCLUSIVE ?? 60))}\n`);
 removeDir(dir);
