@@ -25,6 +25,23 @@ export function randomBase62(length: number): string {
   return out;
 }
 
+/** `n` bytes from the same pool (AES-GCM nonces: 96 random bits, never reused). */
+export function randomPooledBytes(n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let filled = 0;
+  while (filled < n) {
+    if (offset === POOL_SIZE) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    const take = Math.min(n - filled, POOL_SIZE - offset);
+    pool.copy(out, filled, offset, offset + take);
+    offset += take;
+    filled += take;
+  }
+  return out;
+}
+
 export type Mode = 'test' | 'live';
 
 export const newAccountId = (): string => `acct_${randomBase62(16)}`;

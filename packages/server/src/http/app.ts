@@ -15,7 +15,7 @@ import { errorPage } from '../web/layout.ts';
 import { parseMultipart } from './multipart.ts';
 import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, pathOf, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
-import { healthRoutes } from './routes/health.ts';
+import { DatabaseHealth, healthRoutes } from './routes/health.ts';
 import { metadataRoute, oauthApiRoutes } from './routes/oauth.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { headerSetFor, headerSets } from './security-headers.ts';
@@ -108,7 +108,6 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       (err: Error) => done(err, undefined),
     );
   });
-  await app.register(cookie);
   await app.register(rateLimit, { global: false });
 
   const hostChecker = allowedHostChecker(ctx.config.publicUrl, ctx.config.allowedHosts);
@@ -126,6 +125,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   };
   app.decorateRequest('connectdFamily', null);
   const authLocks = new AuthFailureLocks(ctx);
+  const health = new DatabaseHealth();
 
   // Request-Id on every response (Part B §5.4); a charset other than UTF-8 is refused (BI-40).
   app.addHook('onRequest', async (req, reply) => {
@@ -182,6 +182,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       const e = err instanceof Error ? err : new Error(String(err));
       ctx.log.error({ reqId: req.id, path: pathOf(req.url), err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
     } else if (wire.databaseUnavailable) {
+      health.unavailable();
       ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: pathOf(req.url), reason: wire.databaseUnavailable }, 'database unavailable');
     }
     reply.code(wire.status).headers(wire.headers);
@@ -202,10 +203,15 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     return reply.type('text/html; charset=utf-8').send(errorPage('Page not found', 'There is no page at this address.'));
   });
 
-  healthRoutes(app, ctx);
+  healthRoutes(app, ctx, health);
   oauthApiRoutes(app, ctx);
   metadataRoute(app, ctx);
   apiRoutes(app, ctx);
-  pageRoutes(app, ctx);
+  // Only pages read or set cookies: the cookie plugin's hooks run for them alone, not on every
+  // /oauth and /v1 request (issue 8, "the edge does per request only what must be per request").
+  await app.register(async (pages) => {
+    await pages.register(cookie);
+    pageRoutes(pages, ctx);
+  });
   return app;
 }

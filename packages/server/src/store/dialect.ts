@@ -5,7 +5,8 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.ts';
-import { pgStatementName, registerBackend, unregisterBackend } from './prepared.ts';
+import { groupCommitTransactions } from './group-commit.ts';
+import { pgStatementName, registerBackend } from './prepared.ts';
 import { SqliteStatementDialect, SqliteStatementDriver, SqliteStatements } from './sqlite-driver.ts';
 import type { Database, Db } from './schema.ts';
 
@@ -90,43 +91,24 @@ function openSqlite(path: string, durability: 'normal' | 'full'): Store {
   const db = new Kysely<Database>({ dialect: new SqliteStatementDialect(driver) });
   // Outside a transaction a hot statement runs at once when nobody holds or awaits the connection:
   // it completes synchronously, so it cannot land inside another request's transaction.
-  registerBackend(db, 'sqlite', (text, parameters) => (driver.idle ? driver.statements.run(text, parameters) : undefined));
+  registerBackend(db, 'sqlite', (text, parameters) => (driver.idle ? driver.statements.runPlain(text, parameters) : undefined));
+  const grouped = groupCommitTransactions(db, driver);
   return {
     db,
     dialect: 'sqlite',
     transaction: async (fn) => {
       const hooks: Array<() => void> = [];
-      // connection() holds the single SQLite connection for the whole callback.
-      const outcome = await db.connection().execute(async (conn) => {
-        const handle = driver.current;
-        if (!handle) throw new Error('SQLite connection not held');
-        handle.run('begin immediate', []);
-        // Inside the transaction its statements run directly on the handle it holds.
-        registerBackend(conn, 'sqlite', (text, parameters) => handle.run(text, parameters));
-        commitHooks.set(conn, hooks);
+      const result = await grouped(async (trx) => {
+        commitHooks.set(trx, hooks);
         try {
-          const result = await fn(conn);
-          handle.run('commit', []);
-          return result;
-        } catch (err) {
-          // SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR, a failed
-          // COMMIT): roll back only what is still open, and never let the rollback hide `err`.
-          if (raw.inTransaction) {
-            try {
-              handle.run('rollback', []);
-            } catch {
-              // `err` is what the caller needs to see.
-            }
-          }
-          throw err;
+          return await fn(trx);
         } finally {
-          commitHooks.delete(conn);
-          unregisterBackend(conn);
+          commitHooks.delete(trx);
         }
       });
-      // After the connection is released: a hook may start a transaction of its own.
+      // The group's COMMIT made this transaction's work durable (store/group-commit.ts).
       runHooks(hooks);
-      return outcome;
+      return result;
     },
     migrate: () => runMigrations(db),
     ping: async () => {

@@ -30,6 +30,12 @@ const MAX_STATEMENTS = 500;
 /** Prepared statements of one connection, by SQL text (bounded; the oldest is dropped first). */
 export class SqliteStatements {
   private readonly cache = new Map<string, BetterSqlite3.Statement>();
+  /**
+   * Set while write transactions wait in an open SQLite transaction for their group's COMMIT
+   * (store/group-commit.ts): commits them. A write outside those transactions calls it first, so
+   * it neither joins the group nor reports success before its own change is committed.
+   */
+  commitGroup: (() => void) | null = null;
 
   constructor(readonly raw: BetterSqlite3.Database) {}
 
@@ -56,6 +62,18 @@ export class SqliteStatements {
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
     const { changes, lastInsertRowid } = stmt.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /**
+   * A statement outside the write transactions: a write (or a pragma) first commits an open group;
+   * a read runs at once, and may see a waiting group's changes (docs/performance.md "Group commit").
+   */
+  runPlain<R>(sql: string, parameters: ReadonlyArray<unknown>): QueryResult<R> {
+    if (this.commitGroup !== null) {
+      const stmt = this.statement(sql);
+      if (!stmt.reader || /^\s*pragma/i.test(sql)) this.commitGroup();
+    }
+    return this.run<R>(sql, parameters);
   }
 
   /** Streams are rare (not on a hot path): a fresh statement, since an iterating one is busy. */
@@ -88,18 +106,25 @@ class Mutex {
   }
 }
 
+/** Who holds the connection: a write transaction of store/group-commit.ts, or anything else. */
+export type AcquireKind = 'transaction' | 'plain';
+
 /** One acquisition of the connection: valid until released. */
 export class SqliteHandle implements DatabaseConnection {
   open = true;
 
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(
+    private readonly statements: SqliteStatements,
+    /** Held by a write transaction of store/group-commit.ts, or by anything else. */
+    readonly kind: AcquireKind,
+  ) {}
 
   /** Runs synchronously on the held connection. */
   run<R>(sql: string, parameters: ReadonlyArray<unknown>): QueryResult<R> {
     // A statement issued through a connection after its transaction ended would otherwise run
     // on whichever request holds the connection now.
     if (!this.open) throw new Error('SQLite connection used after it was released');
-    return this.statements.run<R>(sql, parameters);
+    return this.kind === 'transaction' ? this.statements.run<R>(sql, parameters) : this.statements.runPlain<R>(sql, parameters);
   }
 
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
@@ -121,19 +146,31 @@ export class SqliteStatementDriver implements Driver {
   private readonly mutex = new Mutex();
   /** The handle holding the connection, if any. */
   current: SqliteHandle | null = null;
+  /**
+   * Set just before a write transaction asks Kysely for the connection: Kysely calls
+   * acquireConnection synchronously from `db.connection().execute`, which reads and resets it.
+   */
+  nextKind: AcquireKind = 'plain';
+  /** Called as a holder releases the connection (store/group-commit.ts commits a due group). */
+  onRelease: (() => void) | null = null;
 
   constructor(readonly statements: SqliteStatements) {}
 
-  /** True when nobody holds or waits for the connection: a statement may run right now. */
+  /**
+   * True when nobody holds or waits for the connection: a statement may run right now (through
+   * `statements.runPlain`; a group of finished write transactions may be waiting for its COMMIT).
+   */
   get idle(): boolean {
-    return !this.mutex.held && !this.statements.raw.inTransaction;
+    return !this.mutex.held;
   }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    const kind = this.nextKind;
+    this.nextKind = 'plain';
     await this.mutex.lock();
-    this.current = new SqliteHandle(this.statements);
+    this.current = new SqliteHandle(this.statements, kind);
     return this.current;
   }
 
@@ -152,10 +189,13 @@ export class SqliteStatementDriver implements Driver {
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     (connection as SqliteHandle).open = false;
     if (this.current === connection) this.current = null;
+    this.onRelease?.();
     this.mutex.unlock();
   }
 
   async destroy(): Promise<void> {
+    // Write transactions waiting for their group's COMMIT are committed, not dropped.
+    this.statements.commitGroup?.();
     this.statements.clear();
     this.statements.raw.close();
   }

@@ -2,6 +2,7 @@
 import { newWebhookEndpointId } from '../domain/ids.ts';
 import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
 import { nextSeq } from './events.ts';
+import { precompile } from './prepared.ts';
 import type { Db, WebhookEndpointsTable } from './schema.ts';
 
 export interface NewEndpoint {
@@ -71,15 +72,19 @@ export async function updateEndpoint(
  * Connect endpoints that receive an event of this type and mode (contract Part B §4.2): test
  * events go to test and live endpoints, live events to live endpoints only.
  */
-export async function endpointsFor(db: Db, platformId: string, type: string, livemode: boolean): Promise<WebhookEndpointsTable[]> {
-  let q = db
+const connectEndpoints = precompile((db: Db, p: { platformId: string; minLivemode: number }) =>
+  db
     .selectFrom('webhook_endpoints')
     .selectAll()
-    .where('account_id', '=', platformId)
+    .where('account_id', '=', p.platformId)
     .where('connect', '=', 1)
-    .where('status', '=', 'enabled');
-  if (livemode) q = q.where('livemode', '=', 1);
-  const rows = await q.execute();
+    .where('status', '=', 'enabled')
+    .where('livemode', '>=', p.minLivemode),
+);
+
+export async function endpointsFor(db: Db, platformId: string, type: string, livemode: boolean): Promise<WebhookEndpointsTable[]> {
+  // Precompiled (on every code exchange): one statement for both modes, livemode >= 0 or >= 1.
+  const rows = await connectEndpoints.all(db, { platformId, minLivemode: livemode ? 1 : 0 });
   return rows.filter((r) => {
     const events = JSON.parse(r.enabled_events) as string[];
     return events.includes('*') || events.includes(type) || events.some((e) => e.endsWith('.*') && type.startsWith(e.slice(0, -1)));

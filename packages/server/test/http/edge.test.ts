@@ -11,6 +11,8 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { newRequestId } from '../../src/http/request-id.ts';
+import { randomPooledBytes } from '../../src/domain/ids.ts';
+import { decryptSecret, encryptSecret } from '../../src/domain/secrets.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { spawnServer } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -114,6 +116,30 @@ describe('Request-Id values', () => {
       seen.add(id);
     }
     assert.equal(seen.size, 20_000);
+  });
+});
+
+describe('pooled random bytes (AES-GCM nonces)', () => {
+  it('hands out each pooled byte once, across refills of the pool', () => {
+    const seen = new Set<string>();
+    // 12-byte nonces: 2,000 of them span several 8 KiB pool refills.
+    for (let i = 0; i < 2_000; i++) {
+      const iv = randomPooledBytes(12);
+      assert.equal(iv.length, 12);
+      seen.add(iv.toString('hex'));
+    }
+    assert.equal(seen.size, 2_000);
+    // A draw larger than the pool is filled across refills, not truncated or repeated.
+    const big = randomPooledBytes(20_000);
+    assert.equal(big.length, 20_000);
+    assert.notDeepEqual(big.subarray(0, 8192), big.subarray(8192, 16384));
+  });
+
+  it('seals each secret with a fresh nonce: the same plaintext never seals the same way twice', () => {
+    const key = Buffer.alloc(32, 7);
+    const sealed = new Set(Array.from({ length: 500 }, () => encryptSecret(key, 'sk_test_same')));
+    assert.equal(sealed.size, 500);
+    for (const s of sealed) assert.equal(decryptSecret(key, s), 'sk_test_same');
   });
 });
 
