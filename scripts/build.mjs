@@ -98,6 +98,18 @@ export async function buildServer() {
     logLevel: 'warning',
     write: false,
   });
+  // V8 keeps a module's source in the heap for its whole life (lazy compilation). One character
+  // beyond Latin-1 makes the whole 2 MB source a two-byte string: 4 MB instead of 2 MB resident
+  // (docs/performance.md "Memory"). esbuild escapes such characters in strings, but not in the
+  // literal parts of tagged templates (html`…` pages): those use HTML entities (&mdash;, &hellip;).
+  for (const file of result.outputFiles) {
+    if (!file.path.endsWith('.mjs')) continue;
+    const wide = /[^\u0000-\u00ff]/.exec(file.text);
+    if (wide) {
+      const at = file.text.slice(Math.max(0, wide.index - 60), wide.index + 20);
+      throw new Error(`${file.path}: ${JSON.stringify(wide[0])} (U+${wide[0].codePointAt(0).toString(16).toUpperCase()}) keeps the bundle out of V8's one-byte strings; write it as an HTML entity or an escape: …${at}…`);
+    }
+  }
   // Each file is written under a temporary name and renamed into place, so a server starting while
   // another process builds reads either the old file or the new one, never half of one.
   mkdirSync(DIST, { recursive: true });

@@ -97,8 +97,8 @@ export interface AppliedSeed {
   accounts: SeededAccount[];
   /**
    * Settles once the seeded accounts' password hashes are stored. They are computed after the
-   * rows are written, while the server starts: scrypt (N=2^17, about a third of a second of CPU
-   * each) would otherwise dominate a first start. Until then a sign-in as such an account waits for
+   * rows are written, while the server starts: scrypt (a quarter of a second of CPU each) would
+   * otherwise dominate a first start. Until then a sign-in as such an account waits for
    * its hash (domain/secrets.ts registerPendingPasswordHash); no password is accepted without it.
    */
   passwordsStored: Promise<void>;
@@ -207,7 +207,7 @@ export async function applySeed(ctx: Context, seed: Seed): Promise<AppliedSeed> 
   return { accounts: out, ...storePasswordHashes(ctx, jobs) };
 }
 
-/** Hashes one password at a time (each scrypt holds 128 MiB), registered before the server listens. */
+/** Hashes one password at a time (each scrypt holds 32 MiB), registered before the server listens. */
 function storePasswordHashes(ctx: Context, jobs: PasswordJob[]): Pick<AppliedSeed, 'passwordsStored' | 'abandon'> {
   let abandoned = false;
   let chain: Promise<void> = Promise.resolve();

@@ -105,5 +105,10 @@ export async function hasAccounts(db: Db): Promise<boolean> {
 
 /** Stores a seeded account's password hash only over its placeholder (seed.ts, hashed after listen). */
 export async function replacePasswordPlaceholder(db: Db, id: string, placeholder: string, passwordHash: string): Promise<void> {
-  await db.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', id).where('password_hash', '=', placeholder).execute();
+  await replacePasswordHash(db, id, placeholder, passwordHash);
+}
+
+/** Stores a password hash only over the one it replaces: a password changed meanwhile stays. */
+export async function replacePasswordHash(db: Db, id: string, previous: string, passwordHash: string): Promise<void> {
+  await db.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', id).where('password_hash', '=', previous).execute();
 }

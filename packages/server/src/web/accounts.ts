@@ -1,8 +1,8 @@
 // Registration and login, framework-free: the pages and the consent flow both call these.
 import { PageError } from '../domain/errors.ts';
-import { hashPassword, passwordTooLong, verifyPassword } from '../domain/secrets.ts';
+import { hashPassword, passwordNeedsRehash, passwordTooLong, verifyPassword } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
-import { createAccount, findLoginAccount, type CreatedAccount } from '../store/accounts.ts';
+import { createAccount, findLoginAccount, replacePasswordHash, type CreatedAccount } from '../store/accounts.ts';
 import type { AccountsTable } from '../store/schema.ts';
 import { loginAttempt, loginFailed, loginSucceeded } from './throttle.ts';
 
@@ -85,5 +85,20 @@ export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknow
   }
   await loginSucceeded(ctx, email, address);
   ctx.log.info({ event: 'login.succeeded', account: account.id }, 'login succeeded');
+  if (account.password_hash !== null && passwordNeedsRehash(account.password_hash)) await rehash(ctx, account.id, account.password_hash, password);
   return account;
+}
+
+/**
+ * A hash stored with other parameters (an older release's 128 MiB scrypt) is redone with today's
+ * once the password is known to be right (security plan AC-04, docs/security.md "Passwords"). A
+ * failure leaves the old hash, which still verifies; it does not fail the sign-in.
+ */
+async function rehash(ctx: Context, accountId: string, previous: string, password: string): Promise<void> {
+  try {
+    await replacePasswordHash(ctx.store.db, accountId, previous, await hashPassword(password));
+    ctx.log.info({ event: 'login.password_rehashed', account: accountId }, 'password hash upgraded');
+  } catch (err) {
+    ctx.log.warn({ event: 'login.rehash_failed', account: accountId, message: err instanceof Error ? err.message : String(err) }, 'could not upgrade a password hash');
+  }
 }

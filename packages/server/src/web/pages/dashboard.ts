@@ -69,7 +69,7 @@ function keyRow(k: ApiKeysTable, csrf: string): Html {
   let value: Html;
   if (k.kind === 'publishable') value = html`<code>${k.revealable ?? ''}</code>`;
   else if (k.revealable) value = html`<details><summary>Reveal test key</summary><code data-key="test-secret">${k.revealable}</code></details>`;
-  else value = html`<code>sk_live_…${k.last4}</code> <span class="hint">Live secret keys are shown once, when created.</span>`;
+  else value = html`<code>sk_live_&hellip;${k.last4}</code> <span class="hint">Live secret keys are shown once, when created.</span>`;
   const roll =
     k.kind === 'secret'
       ? html`<form method="post" action="/dashboard/keys/roll"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="mode" value="${k.mode}"><button class="secondary" type="submit">Roll key</button></form>`
@@ -85,7 +85,7 @@ export function dashboardPage(v: DashboardView): string {
     csrf: v.csrf,
     body: html`<h1>${a.business_name ?? a.email}</h1>
 ${v.flash ? html`<div class="alert ${v.flash.kind}" role="${v.flash.kind === 'error' ? 'alert' : 'status'}">${v.flash.message}</div>` : ''}
-${v.revealedKey ? html`<div class="alert success" role="status">Your new key — copy it now, it will not be shown again: <code id="new-key">${v.revealedKey}</code></div>` : ''}
+${v.revealedKey ? html`<div class="alert success" role="status">Your new key &mdash; copy it now, it will not be shown again: <code id="new-key">${v.revealedKey}</code></div>` : ''}
 <section class="card" aria-labelledby="acct-h">
   <h2 id="acct-h">Account</h2>
   <p>Account ID <code id="account-id">${a.id}</code> · ${a.email} · ${a.country}</p>

@@ -46,7 +46,7 @@ export function webhooksPage(v: WebhooksView): string {
     csrf: v.csrf,
     body: html`<h1>Webhooks</h1>
 ${v.flash ? html`<div class="alert ${v.flash.kind}" role="${v.flash.kind === 'error' ? 'alert' : 'status'}">${v.flash.message}</div>` : ''}
-${v.revealedSecret ? html`<div class="alert success" role="status">Signing secret — copy it now, it will not be shown again: <code id="new-secret">${v.revealedSecret}</code></div>` : ''}
+${v.revealedSecret ? html`<div class="alert success" role="status">Signing secret &mdash; copy it now, it will not be shown again: <code id="new-secret">${v.revealedSecret}</code></div>` : ''}
 <section class="card" aria-labelledby="add-h"><h2 id="add-h">Add an endpoint</h2>
 <form method="post" action="/dashboard/webhooks">${hidden}
 <label for="url">Endpoint URL</label><input id="url" name="url" type="url" required placeholder="http://127.0.0.1:4000/webhooks">
