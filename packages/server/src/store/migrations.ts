@@ -264,6 +264,17 @@ const m0005: Migration = {
   },
 };
 
+// A connection's live access tokens, looked up by every refresh (which revokes the previous token
+// of its scope and mode) and every revocation. The plain index on connection_id also held every
+// token revoked before, so a connection refreshed n times had each refresh scan n rows: refreshes
+// slowed down as they accumulated (docs/performance.md "Latest figures"). The live ones only.
+const m0006: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('api_keys_connection_live').on('api_keys').column('connection_id').where(sql.ref('revoked_at'), 'is', null).execute();
+    await db.schema.dropIndex('api_keys_connection').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003, '0004_throttles': m0004, '0005_delivery_batches': m0005 }),
+  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003, '0004_throttles': m0004, '0005_delivery_batches': m0005, '0006_live_access_tokens': m0006 }),
 };
