@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, load, mintCodes } from './lib/load.ts';
 import { removeDir, serverEntry, startChild, stopChild } from './lib/proc.ts';
 
@@ -34,7 +35,9 @@ writeFileSync(
   }),
 );
 const profDir = join(dir, 'prof');
-const entry = serverEntry();
+// BENCH_SOURCE=1 profiles the TypeScript sources through tsx: slower, but every frame names its
+// own file (the bundle puts all of connectd in one).
+const entry = process.env.BENCH_SOURCE ? { argv: ['--import', 'tsx', fileURLToPath(new URL('../packages/server/src/main.ts', import.meta.url))] } : serverEntry();
 const serve = (profile: boolean) =>
   startChild({
     name: 'connectd',
@@ -71,7 +74,7 @@ const cpuMs = (pid: number): number => {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 };
 const cpuBefore = cpuMs(s.pid);
-let cpuUsed = 0;
+let cpuUsed: number;
 try {
   const onBehalf = { ...AUTH, 'stripe-account': account };
   const base = { id: scenario, name: scenario, connections: CONNECTIONS, durationS: SECONDS };
@@ -109,12 +112,15 @@ const self = new Map<number, number>();
 prof.samples.forEach((id, k) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[k] ?? 0)));
 const byFn = new Map<string, number>();
 const byPkg = new Map<string, number>();
+const byFile = new Map<string, number>();
 let busy = 0;
 for (const n of prof.nodes) {
   const t = self.get(n.id) ?? 0;
   if (n.callFrame.functionName === '(idle)' || n.callFrame.functionName === '(program)') continue;
   busy += t;
   const url = n.callFrame.url;
+  const file = /\/packages\/server\/src\/(.*)$/.exec(url)?.[1];
+  if (file) byFile.set(file, (byFile.get(file) ?? 0) + t);
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith('node:') ? 'node-core' : url === '' ? n.callFrame.functionName : url.includes('connectd') ? 'connectd' : url);
   byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t);
   const key = `${n.callFrame.functionName || '(anon)'} ${url.split('/').slice(-1)[0]}:${n.callFrame.lineNumber}`;
@@ -144,5 +150,5 @@ for (const [id, t] of self) {
   }
 }
 process.stdout.write(`server CPU ${(cpuUsed / 1000).toFixed(2)} s: ${((cpuUsed * 1000) / Math.max(1, total)).toFixed(0)} µs/request\n`);
-process.stdout.write(`busy ${(busy / 1e6).toFixed(2)} s over ${total} requests: ${(busy / Math.max(1, total)).toFixed(0)} µs/request\n\nby package\n${top(byPkg, 15)}\n\nby function (self)\n${top(byFn, 40)}\n\nby function (inclusive)\n${top(inclusive, Number(process.env.BENCH_INCLUSIVE ?? 60))}\n`);
+process.stdout.write(`busy ${(busy / 1e6).toFixed(2)} s over ${total} requests: ${(busy / Math.max(1, total)).toFixed(0)} µs/request\n\nby package\n${top(byPkg, 15)}\n\nby connectd source file (self; BENCH_SOURCE=1)\n${top(byFile, 20)}\n\nby function (self)\n${top(byFn, 40)}\n\nby function (inclusive)\n${top(inclusive, Number(process.env.BENCH_INCLUSIVE ?? 60))}\n`);
 removeDir(dir);
