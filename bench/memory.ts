@@ -79,7 +79,8 @@ async function signIn(url: string): Promise<void> {
 const entry = serverEntry();
 const s = await startChild({
   name: 'connectd',
-  argv: [...NODE_FLAGS, ...entry.argv, 'serve', '--port', '0', '--db', join(dir, 'db.sqlite'), '--seed', seed, '--log-level', 'warn', ...serverFlags],
+  // The entry's own flags first: a flag given here comes later and wins.
+  argv: [...entry.argv.slice(0, -1), ...NODE_FLAGS, ...entry.argv.slice(-1), 'serve', '--port', '0', '--db', join(dir, 'db.sqlite'), '--seed', seed, '--log-level', 'warn', ...serverFlags],
 });
 const c = new Client(s.url);
 try {

@@ -12,7 +12,8 @@ const SOURCE = join(ROOT, 'packages/server/src/main.ts');
 
 /** Built JavaScript when the build produced it (what `npm start` runs), else the TypeScript through tsx. */
 export function serverEntry(): { argv: string[]; label: string; stale: string | null } {
-  if (existsSync(BUILT)) return { argv: [BUILT], label: 'packages/server/dist/main.js (node)', stale: staleness() };
+  // With the Node flag `npm start` and the connectd bin use (docs/configuration.md "Memory").
+  if (existsSync(BUILT)) return { argv: ['--max-semi-space-size=8', BUILT], label: 'packages/server/dist/main.js (node --max-semi-space-size=8, as npm start)', stale: staleness() };
   return { argv: ['--import', 'tsx', SOURCE], label: 'packages/server/src/main.ts (node --import tsx)', stale: null };
 }
 
