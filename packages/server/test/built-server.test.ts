@@ -92,7 +92,12 @@ describe('the built server', () => {
     assert.ok(urls.some((u) => u.endsWith('/packages/server/dist/connectd.mjs')), 'the bundle ran');
     assert.deepEqual(urls.filter((u) => /\.ts$|\/tsx\//.test(u)), [], 'no TypeScript and no tsx');
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts.start, 'node packages/server/bin/connectd.js serve');
+    // Both start Node with the young-generation cap (docs/configuration.md "Memory").
+    assert.equal(pkg.scripts.start, 'node --max-semi-space-size=8 packages/server/bin/connectd.js serve');
+    assert.equal(readFileSync(BIN, 'utf8').split('\n')[0], '#!/usr/bin/env -S node --max-semi-space-size=8');
+    // Run as an executable, through that first line.
+    const direct = await run(BIN, ['--help'], { env: process.env });
+    assert.match(direct.stdout, /connectd serve/);
     assert.match(pkg.scripts.prepare ?? '', /scripts\/build\.mjs/);
   });
 
