@@ -6,10 +6,11 @@
 // BENCH_ACCOUNTS=n first adds n connected accounts to the idle server's database (the bench's
 // scale run). BENCH_SIGNINS=n signs in n times at once 1 s into the load (n scrypt checks).
 // Node flags for the server: BENCH_NODE_FLAGS="--max-semi-space-size=2"; environment as usual.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, load, mintCodes } from './lib/load.ts';
+import { AUTH, CLIENT_ID, FORM, writeSeed } from './lib/platform.ts';
 import { populate } from './lib/populate.ts';
 import { removeDir, rssMb, serverEntry, startChild, stopChild } from './lib/proc.ts';
 
@@ -22,27 +23,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 0);
 const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 0);
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const SK = 'sk_test_BenchPlatform000000000000000000000000';
-const CLIENT_ID = 'ca_BenchPlatformTest0000000000000000';
-const AUTH = { authorization: `Bearer ${SK}` };
-const FORM = { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' };
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-memory-'));
-const seed = join(dir, 'seed.json');
-writeFileSync(
-  seed,
-  JSON.stringify({
-    accounts: [
-      {
-        id: 'acct_BenchPlatform0000',
-        email: 'bench-platform@example.com',
-        password: 'bench-platform-password',
-        keys: { test_secret: SK },
-        platform: { name: 'Bench', client_id_test: CLIENT_ID, redirect_uris: ['http://127.0.0.1:4000/callback'] },
-      },
-    ],
-  }),
-);
+const seed = writeSeed(dir, 'platform');
 
 /** User + system CPU time of a process in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
 function cpuMs(pid: number): number {

@@ -2,38 +2,21 @@
 // profile's self-time shares by function and by package (issue 8: "profile again after each step").
 // Scenarios: exchange, refresh, account, customer-get, customer-post, healthz. Environment:
 // BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50), BENCH_CODES (exchange, default 3000).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, load, mintCodes } from './lib/load.ts';
+import { AUTH, CLIENT_ID, FORM, writeSeed } from './lib/platform.ts';
 import { removeDir, serverEntry, startChild, stopChild } from './lib/proc.ts';
 
 const scenario = process.argv[2] ?? 'exchange';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const CODES = Number(process.env.BENCH_CODES ?? 3000);
-const SK = 'sk_test_BenchPlatform000000000000000000000000';
-const CLIENT_ID = 'ca_BenchPlatformTest0000000000000000';
-const AUTH = { authorization: `Bearer ${SK}` };
-const FORM = { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' };
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-profile-'));
-const seed = join(dir, 'seed.json');
-writeFileSync(
-  seed,
-  JSON.stringify({
-    accounts: [
-      {
-        id: 'acct_BenchPlatform0000',
-        email: 'bench-platform@example.com',
-        password: 'bench-platform-password',
-        keys: { test_secret: SK },
-        platform: { name: 'Bench', client_id_test: CLIENT_ID, redirect_uris: ['http://127.0.0.1:4000/callback'] },
-      },
-    ],
-  }),
-);
+const seed = writeSeed(dir, 'platform');
 const profDir = join(dir, 'prof');
 // BENCH_SOURCE=1 profiles the TypeScript sources through tsx: slower, but every frame names its
 // own file (the bundle puts all of connectd in one).

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Client, closedLoop, load, mintCodes, percentile, progress, type Figure } from './lib/load.ts';
+import { AUTH, CLIENT_ID, FORM, PLATFORM, REDIRECT, writeSeed } from './lib/platform.ts';
 import { countAccounts, populate, someConnectedAccount } from './lib/populate.ts';
 import { cleanups, hangs, interruptCleanups, removeDir, rssMb, serverEntry, startChild, stopAll, stopChild, type Child } from './lib/proc.ts';
 
@@ -36,21 +37,6 @@ const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const HELLO = fileURLToPath(new URL('./hello.ts', import.meta.url));
 
-const PLATFORM = 'acct_BenchPlatform0000';
-const SK = 'sk_test_BenchPlatform000000000000000000000000';
-const CLIENT_ID = 'ca_BenchPlatformTest0000000000000000';
-const REDIRECT = 'http://127.0.0.1:4000/callback';
-const MERCHANT = { email: 'bench-merchant@example.com', password: 'bench-merchant-password' };
-const AUTH = { authorization: `Bearer ${SK}` };
-const FORM = { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' };
-
-const platformAccount = {
-  id: PLATFORM,
-  email: 'bench-platform@example.com',
-  password: 'bench-platform-password',
-  keys: { test_secret: SK },
-  platform: { name: 'Bench', client_id_test: CLIENT_ID, redirect_uris: [REDIRECT] },
-};
 
 // ---- results ---------------------------------------------------------------------------------
 
@@ -93,13 +79,9 @@ async function scenario(name: string, fn: () => Promise<void>): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-bench-'));
 cleanups.push(() => removeDir(dir));
-const seedFile = (name: string, accounts: unknown[]) => {
-  const file = join(dir, `${name}.seed.json`);
-  writeFileSync(file, JSON.stringify({ accounts }));
-  return file;
-};
-const platformSeed = seedFile('platform', [platformAccount]);
-const mainSeed = seedFile('main', [platformAccount, { ...MERCHANT, business_name: 'Bench Merchant' }]);
+const MERCHANT = { email: 'bench-merchant@example.com', password: 'bench-merchant-password' };
+const platformSeed = writeSeed(dir, 'platform');
+const mainSeed = writeSeed(dir, 'main', [{ ...MERCHANT, business_name: 'Bench Merchant' }]);
 // One key file for every server after the start-up run: a copied database only opens with the
 // secret it was created with, and processes sharing PostgreSQL must agree on it
 // (docs/configuration.md "Server secret").

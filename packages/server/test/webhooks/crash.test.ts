@@ -4,7 +4,7 @@
 // on one PostgreSQL schema share 1,000 deliveries without a duplicate while healthy, still deliver
 // every event when one of them dies mid-run, and together never exceed the per-endpoint cap.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,11 +12,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import Stripe from 'stripe';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { A, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectFreshAccount, pool, writeHookSeed } from '../support/hooks.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
-import { dropSchema, PG_URL, post } from '../support/server.ts';
+import { dropSchema, PG_URL } from '../support/server.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');
@@ -28,36 +27,8 @@ interface WireEvent {
   type: string;
 }
 const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
-
-/** Runs fn(0…n-1) with at most `limit` calls in flight. */
-async function pool<T>(n: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      for (let i = next++; i < n; i = next++) out[i] = await fn(i);
-    }),
-  );
-  return out;
-}
-
-/** A fresh test account connected to platform A: one account.application.authorized event. */
-async function connect(base: string): Promise<string> {
-  const { code } = await helperCode(base, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-  const t = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-  assert.equal(t.status, 200, t.text);
-  return String(t.json.stripe_user_id);
-}
-
-function writeSeed(dir: string, name: string, ...hookUrls: string[]): string {
-  const seed = testSeed();
-  const platform = seed.accounts[0]?.platform;
-  assert.ok(platform);
-  platform.webhook_endpoints = hookUrls.map((url) => ({ url, secret: SECRET, livemode: false }));
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(seed));
-  return file;
-}
+const connect = connectFreshAccount;
+const writeSeed = (dir: string, name: string, ...hookUrls: string[]) => writeHookSeed(dir, name, hookUrls, SECRET);
 
 const serve = (db: string, seed: string, env: Record<string, string>, logLevel = 'warn', extra: string[] = []) =>
   spawnServer(['--db', db, '--seed', seed, '--log-level', logLevel, '--webhook-retry', 'fast', ...extra], env);

@@ -6,7 +6,7 @@
 // reaches the receiver with the poll effectively off (the commit wakes the worker); and with the
 // worker off nothing is sent.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,11 +15,10 @@ import pg from 'pg';
 import Stripe from 'stripe';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { A, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectFreshAccount, pool, writeHookSeed } from '../support/hooks.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
-import { dropSchema, PG_URL, post } from '../support/server.ts';
+import { dropSchema, PG_URL } from '../support/server.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');
@@ -28,33 +27,8 @@ const SECRET = 'whsec_ThroughputSecretAAAAAAAAAAAAAAAA';
 const CAP = 4;
 
 const eventId = (r: Received) => (JSON.parse(r.body) as { id: string }).id;
-
-/** Runs fn(0…n-1) with at most `limit` calls in flight. */
-async function pool(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      for (let i = next++; i < n; i = next++) await fn(i);
-    }),
-  );
-}
-
-/** A fresh test account connected to platform A: one account.application.authorized event. */
-async function connect(base: string): Promise<void> {
-  const { code } = await helperCode(base, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-  const t = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-  assert.equal(t.status, 200, t.text);
-}
-
-function writeSeed(dir: string, name: string, hookUrls: string[]): string {
-  const seed = testSeed();
-  const platform = seed.accounts[0]?.platform;
-  assert.ok(platform);
-  platform.webhook_endpoints = hookUrls.map((url) => ({ url, secret: SECRET, livemode: false }));
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(seed));
-  return file;
-}
+const connect = connectFreshAccount;
+const writeSeed = (dir: string, name: string, hookUrls: string[]) => writeHookSeed(dir, name, hookUrls, SECRET);
 
 const serve = (db: string, seed: string, extra: string[] = [], env: Record<string, string> = {}) =>
   spawnServer(['--db', db, '--seed', seed, '--log-level', 'info', '--webhook-retry', 'fast', ...extra], env);
