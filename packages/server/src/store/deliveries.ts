@@ -3,13 +3,13 @@
 // without double sends or exceeding the per-endpoint cap; attempts recorded in batches; and the
 // attempt log shown in the dashboard.
 import { sql } from 'kysely';
-import { randomBase62 } from '../domain/ids.ts';
+import { sortableBase62 } from '../domain/ids.ts';
 import type { Store } from './dialect.ts';
 import { precompile } from './prepared.ts';
 import type { DeliveriesTable, Db } from './schema.ts';
 
 export function newDeliveryId(): string {
-  return `whdel_${randomBase62(24)}`;
+  return `whdel_${sortableBase62(24)}`;
 }
 
 export function insertDeliveries(db: Db, eventId: string, endpointIds: string[], now: number): Promise<unknown> {
@@ -345,7 +345,7 @@ async function recordPostgres(trx: Db, owner: string, reports: readonly Delivery
 }
 
 function newAttemptId(): string {
-  return `whatt_${randomBase62(24)}`;
+  return `whatt_${sortableBase62(24)}`;
 }
 
 /** Resend from the dashboard: a new pending delivery of the same event to the same endpoint. */

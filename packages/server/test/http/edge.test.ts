@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { newRequestId } from '../../src/http/request-id.ts';
-import { randomPooledBytes } from '../../src/domain/ids.ts';
+import { newAccountId, newConnectionId, newEventId, randomPooledBytes, sortableBase62 } from '../../src/domain/ids.ts';
 import { decryptSecret, encryptSecret } from '../../src/domain/secrets.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { spawnServer } from '../support/process.ts';
@@ -115,6 +115,21 @@ describe('Request-Id values', () => {
       assert.match(id, /^req_[A-Za-z0-9]{14}$/);
       seen.add(id);
     }
+    assert.equal(seen.size, 20_000);
+  });
+});
+
+describe('time-ordered row ids', () => {
+  it('keep the id format, start with the creation time, and never repeat', async () => {
+    const first = [newAccountId(), newConnectionId(), newEventId()];
+    assert.match(first[0] ?? '', /^acct_[A-Za-z0-9]{16}$/);
+    assert.match(first[1] ?? '', /^conn_[A-Za-z0-9]{24}$/);
+    assert.match(first[2] ?? '', /^evt_[A-Za-z0-9]{24}$/);
+    await new Promise((r) => setTimeout(r, 5));
+    const later = [newAccountId(), newConnectionId(), newEventId()];
+    // Byte order (SQLite's BINARY collation): a later id sorts after an earlier one.
+    for (const [i, id] of later.entries()) assert.ok(id > (first[i] ?? ''), `${id} sorts after ${first[i] ?? ''}`);
+    const seen = new Set(Array.from({ length: 20_000 }, () => sortableBase62(24)));
     assert.equal(seen.size, 20_000);
   });
 });

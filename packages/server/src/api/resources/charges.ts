@@ -3,7 +3,7 @@
 // POST /v1/charges/:id/capture captures (Stripe API reference "Charges").
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
-import { randomBase62 } from '../../domain/ids.ts';
+import { randomBase62, sortableBase62 } from '../../domain/ids.ts';
 import { invalidCurrencyMessage, isStripeCurrency } from '../../domain/currencies.ts';
 import type { Context } from '../../context.ts';
 import { recordResponse } from '../../store/idempotency.ts';
@@ -135,7 +135,7 @@ export const chargeRoutes: ApiRoute[] = [
       const card = TEST_TOKENS[token];
       if (!card) throw noSuch('token', token, 'source');
       const charge: Charge = {
-        id: `ch_${randomBase62(24)}`,
+        id: `ch_${sortableBase62(24)}`,
         object: 'charge',
         amount: p.amount,
         // An uncaptured charge succeeded (the card is authorized) but moved no money yet.
@@ -268,7 +268,7 @@ export const chargeRoutes: ApiRoute[] = [
           throw new ApiError(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount_too_large', 'amount');
         }
         const refund: Refund = {
-          id: `re_${randomBase62(24)}`,
+          id: `re_${sortableBase62(24)}`,
           object: 'refund',
           amount,
           charge: charge.id,

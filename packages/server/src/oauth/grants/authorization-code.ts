@@ -3,7 +3,7 @@
 // redirect_uri and PKCE bindings, then one transaction that consumes and mints.
 import { createHash } from 'node:crypto';
 import { credentialFailure, OAuthError, oauth } from '../../domain/errors.ts';
-import { newRefreshToken, patterns, randomBase62 } from '../../domain/ids.ts';
+import { newConnectionId, newRefreshToken, patterns } from '../../domain/ids.ts';
 import { mintAccessToken } from '../access-token.ts';
 import { constantTimeEqual } from '../../domain/secrets.ts';
 import type { Context } from '../../context.ts';
@@ -114,7 +114,7 @@ async function mint(
   // The first connection of the pair is the common case: try the insert first (the partial unique
   // index refuses it when an active connection exists), and only then look for the existing one.
   const fresh: ConnectionsTable = {
-    id: `conn_${randomBase62(24)}`,
+    id: newConnectionId(),
     platform_id: platform.account_id,
     account_id: code.account_id,
     livemode: code.livemode,
