@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { newClientId, newWebhookSecret } from './domain/ids.ts';
-import { insertEndpoint } from './store/webhook-endpoints.ts';
+import { findEndpointByUrl, insertEndpoint } from './store/webhook-endpoints.ts';
 import { checkRegisteredRedirectUri } from './domain/redirect-uri.ts';
 import { hashPassword, isPendingPasswordHash, newPendingPasswordHash, registerPendingPasswordHash } from './domain/secrets.ts';
 import type { Context } from './context.ts';
@@ -181,13 +181,7 @@ export async function applySeed(ctx: Context, seed: Seed): Promise<AppliedSeed> 
       }
       for (const w of p.webhook_endpoints ?? []) {
         const livemode = w.livemode ? 1 : 0;
-        const present = await ctx.store.db
-          .selectFrom('webhook_endpoints')
-          .select('id')
-          .where('account_id', '=', accountId)
-          .where('url', '=', w.url)
-          .where('livemode', '=', livemode)
-          .executeTakeFirst();
+        const present = await findEndpointByUrl(ctx.store.db, accountId, w.url, livemode);
         if (present) continue;
         await insertEndpoint(ctx.store.db, ctx.sealKey, {
           accountId,

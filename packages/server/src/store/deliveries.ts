@@ -377,3 +377,15 @@ export function listDeliveriesOfEndpoint(db: Db, endpointId: string, limit = 50)
     .limit(limit)
     .execute();
 }
+
+/** A delivery's id if it exists and goes to one of the account's endpoints. */
+export async function findOwnedDelivery(db: Db, accountId: string, deliveryId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('deliveries')
+    .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'deliveries.endpoint_id')
+    .select('deliveries.id')
+    .where('deliveries.id', '=', deliveryId)
+    .where('webhook_endpoints.account_id', '=', accountId)
+    .executeTakeFirst();
+  return row?.id;
+}

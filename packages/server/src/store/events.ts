@@ -30,3 +30,52 @@ const eventInsert = precompile((db: Db, p: EventsTable) =>
 export function insertEvent(db: Db, row: EventsTable): Promise<unknown> {
   return eventInsert.run(db, row);
 }
+
+/** One of a platform's events, optionally only in one mode and about one connected account. */
+export function findPlatformEvent(db: Db, platformId: string, eventId: string, only: { livemode?: boolean; accountId?: string } = {}): Promise<EventsTable | undefined> {
+  let q = db.selectFrom('events').selectAll().where('id', '=', eventId).where('platform_id', '=', platformId);
+  if (only.livemode !== undefined) q = q.where('livemode', '=', only.livemode ? 1 : 0);
+  if (only.accountId !== undefined) q = q.where('account_id', '=', only.accountId);
+  return q.executeTakeFirst();
+}
+
+export interface EventFilter {
+  platformId: string;
+  livemode: boolean;
+  /** Only events about this connected account. */
+  accountId: string | null;
+  /** A type, or a family ending in `.*`. */
+  type?: string | undefined;
+  types?: string[] | undefined;
+  /** true: every delivery succeeded (pending_webhooks = 0); false: some still pending. */
+  deliverySuccess?: boolean | undefined;
+  created?: number | { gt?: number | undefined; gte?: number | undefined; lt?: number | undefined; lte?: number | undefined } | undefined;
+  /** Rows after (older than) or before (newer than) this cursor, in (seq, id) order. */
+  cursor?: { seq: number; id: string; direction: 'after' | 'before' } | undefined;
+  limit: number;
+}
+
+/** A page of a platform's events: newest first, or oldest first when paging backwards (`before`). */
+export function listEvents(db: Db, f: EventFilter): Promise<EventsTable[]> {
+  let q = db.selectFrom('events').selectAll().where('platform_id', '=', f.platformId).where('livemode', '=', f.livemode ? 1 : 0);
+  if (f.accountId !== null) q = q.where('account_id', '=', f.accountId);
+  if (f.type !== undefined) q = f.type.endsWith('.*') ? q.where('type', 'like', `${f.type.slice(0, -1)}%`) : q.where('type', '=', f.type);
+  if (f.types !== undefined && f.types.length > 0) q = q.where('type', 'in', f.types);
+  if (f.deliverySuccess !== undefined) q = q.where('pending_webhooks', f.deliverySuccess ? '=' : '>', 0);
+  const c = f.created;
+  if (typeof c === 'number') q = q.where('created', '=', c);
+  else if (c) {
+    if (c.gt !== undefined) q = q.where('created', '>', c.gt);
+    if (c.gte !== undefined) q = q.where('created', '>=', c.gte);
+    if (c.lt !== undefined) q = q.where('created', '<', c.lt);
+    if (c.lte !== undefined) q = q.where('created', '<=', c.lte);
+  }
+  const cur = f.cursor;
+  if (cur) {
+    // Ties on seq (two processes in one microsecond) are broken by id, as in the order below.
+    const after = cur.direction === 'after';
+    q = q.where((eb) => eb.or([eb('seq', after ? '<' : '>', cur.seq), eb.and([eb('seq', '=', cur.seq), eb('id', after ? '<' : '>', cur.id)])]));
+  }
+  const dir = cur?.direction === 'before' ? 'asc' : 'desc';
+  return q.orderBy('seq', dir).orderBy('id', dir).limit(f.limit).execute();
+}

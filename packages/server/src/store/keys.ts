@@ -132,3 +132,30 @@ export async function publishableKey(db: Db, accountId: string, mode: Mode): Pro
   const row = await publishable.first(db, { accountId, mode });
   return row?.revealable ?? null;
 }
+
+/** Revokes the account's live secret key of a mode and stores `key` (hashed) in its place. */
+export async function replaceSecretKey(db: Db, row: { accountId: string; mode: Mode; hash: string; last4: string; revealable: string | null; now: number }): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ revoked_at: row.now })
+    .where('account_id', '=', row.accountId)
+    .where('kind', '=', 'secret')
+    .where('mode', '=', row.mode)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await db
+    .insertInto('api_keys')
+    .values({
+      hash: row.hash,
+      account_id: row.accountId,
+      mode: row.mode,
+      kind: 'secret',
+      connection_id: null,
+      scope: null,
+      last4: row.last4,
+      revealable: row.revealable,
+      created: row.now,
+      revoked_at: null,
+    })
+    .execute();
+}

@@ -97,3 +97,8 @@ export function activeSecrets(sealKey: Buffer, e: Pick<WebhookEndpointsTable, 's
   if (e.previous_secret_sealed && (e.previous_secret_expires_at ?? 0) > now) secrets.push(decryptSecret(sealKey, e.previous_secret_sealed));
   return secrets;
 }
+
+/** The account's endpoint with this URL in this mode (livemode 0 or 1), if any. */
+export function findEndpointByUrl(db: Db, accountId: string, url: string, livemode: number): Promise<{ id: string } | undefined> {
+  return db.selectFrom('webhook_endpoints').select('id').where('account_id', '=', accountId).where('url', '=', url).where('livemode', '=', livemode).executeTakeFirst();
+}

@@ -6,6 +6,7 @@ import type { Context } from '../context.ts';
 import { revokeConnection } from '../oauth/revoke-connection.ts';
 import { findAccount, lockAccount } from '../store/accounts.ts';
 import { findConnection } from '../store/connections.ts';
+import { replaceSecretKey } from '../store/keys.ts';
 import { findPlatform, insertPlatformIfNone, lockPlatform, updatePlatform } from '../store/platforms.ts';
 import { FormError } from './accounts.ts';
 
@@ -15,29 +16,7 @@ export async function rollSecretKey(ctx: Context, accountId: string, mode: Mode)
   const now = ctx.clock.now();
   await ctx.store.transaction(async (trx) => {
     await lockAccount(trx, accountId);
-    await trx
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('account_id', '=', accountId)
-      .where('kind', '=', 'secret')
-      .where('mode', '=', mode)
-      .where('revoked_at', 'is', null)
-      .execute();
-    await trx
-      .insertInto('api_keys')
-      .values({
-        hash: ctx.hash(key),
-        account_id: accountId,
-        mode,
-        kind: 'secret',
-        connection_id: null,
-        scope: null,
-        last4: key.slice(-4),
-        revealable: mode === 'test' ? key : null,
-        created: now,
-        revoked_at: null,
-      })
-      .execute();
+    await replaceSecretKey(trx, { accountId, mode, hash: ctx.hash(key), last4: key.slice(-4), revealable: mode === 'test' ? key : null, now });
   });
   ctx.log.info({ event: 'key.rolled', account: accountId, mode }, 'secret key rolled');
   return key;

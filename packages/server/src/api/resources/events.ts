@@ -1,7 +1,8 @@
 // GET /v1/events and /v1/events/:id: the platform's own events (own key only), newest first.
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
-import type { Db, EventsTable } from '../../store/schema.ts';
+import { findPlatformEvent, listEvents, type EventFilter } from '../../store/events.ts';
+import type { Db } from '../../store/schema.ts';
 import { eventObject } from '../../webhooks/events.ts';
 import { listObject } from '../list.ts';
 import { expandOnly, id, integer, listParams, paramSchema, parseParams } from '../params.ts';
@@ -26,36 +27,28 @@ interface EventListParams {
  * `stripe.events.retrieve(id, {stripeAccount: event.account})` check platforms make).
  */
 async function page(db: Db, platformId: string, account: string | null, livemode: boolean, p: EventListParams) {
-  let q = db.selectFrom('events').selectAll().where('platform_id', '=', platformId).where('livemode', '=', livemode ? 1 : 0);
-  if (account !== null) q = q.where('account_id', '=', account);
-  if (p.type !== undefined) {
-    // `type` may end in `.*` to match a family, as Stripe allows.
-    q = p.type.endsWith('.*') ? q.where('type', 'like', `${p.type.slice(0, -1)}%`) : q.where('type', '=', p.type);
-  }
-  if (p.types !== undefined && p.types.length > 0) q = q.where('type', 'in', p.types);
-  if (p.delivery_success !== undefined) q = q.where('pending_webhooks', p.delivery_success === 'true' ? '=' : '>', 0);
-  const c = p.created;
-  if (typeof c === 'number') q = q.where('created', '=', c);
-  else if (c) {
-    if (c.gt !== undefined) q = q.where('created', '>', c.gt);
-    if (c.gte !== undefined) q = q.where('created', '>=', c.gte);
-    if (c.lt !== undefined) q = q.where('created', '<', c.lt);
-    if (c.lte !== undefined) q = q.where('created', '<=', c.lte);
-  }
   if (p.starting_after !== undefined && p.ending_before !== undefined) {
     throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.');
   }
   const cursorId = p.starting_after ?? p.ending_before;
+  let cursor: EventFilter['cursor'];
   if (cursorId !== undefined) {
-    const cursor = await db.selectFrom('events').select('seq').where('id', '=', cursorId).where('platform_id', '=', platformId).executeTakeFirst();
-    if (!cursor) throw noSuch('event', cursorId, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
-    // Ties on seq (two processes in one microsecond) are broken by id, as in the order below.
-    const after = p.starting_after !== undefined;
-    q = q.where((eb) => eb.or([eb('seq', after ? '<' : '>', cursor.seq), eb.and([eb('seq', '=', cursor.seq), eb('id', after ? '<' : '>', cursorId)])]));
+    const row = await findPlatformEvent(db, platformId, cursorId);
+    if (!row) throw noSuch('event', cursorId, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
+    cursor = { seq: row.seq, id: cursorId, direction: p.starting_after !== undefined ? 'after' : 'before' };
   }
   const limit = p.limit ?? 10;
-  const dir = p.ending_before !== undefined ? 'asc' : 'desc';
-  const rows: EventsTable[] = await q.orderBy('seq', dir).orderBy('id', dir).limit(limit + 1).execute();
+  const rows = await listEvents(db, {
+    platformId,
+    livemode,
+    accountId: account,
+    type: p.type,
+    types: p.types,
+    deliverySuccess: p.delivery_success === undefined ? undefined : p.delivery_success === 'true',
+    created: p.created,
+    cursor,
+    limit: limit + 1,
+  });
   const data = rows.slice(0, limit);
   if (p.ending_before !== undefined) data.reverse();
   return listObject('/v1/events', data.map((r) => eventObject(r)), rows.length > limit);
@@ -83,14 +76,8 @@ export const eventRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       parseParams(expandOnly, req.params);
       const eventId = id('evt_').safeParse(req.path.id);
-      let q = ctx.store.db
-        .selectFrom('events')
-        .selectAll()
-        .where('id', '=', eventId.success ? eventId.data : '')
-        .where('platform_id', '=', req.caller.keyAccountId)
-        .where('livemode', '=', req.caller.mode === 'live' ? 1 : 0);
-      if (req.caller.accountId !== req.caller.keyAccountId) q = q.where('account_id', '=', req.caller.accountId);
-      const row = eventId.success ? await q.executeTakeFirst() : undefined;
+      const onBehalf = req.caller.accountId !== req.caller.keyAccountId ? { accountId: req.caller.accountId } : {};
+      const row = eventId.success ? await findPlatformEvent(ctx.store.db, req.caller.keyAccountId, eventId.data, { livemode: req.caller.mode === 'live', ...onBehalf }) : undefined;
       if (!row) throw noSuch('event', req.path.id ?? '');
       return eventObject(row);
     },

@@ -25,7 +25,8 @@ import { loginForm, registerForm } from '../../web/pages/auth-forms.ts';
 import { consentPage, defaultRedirectPage, signInToConnectPage, type ConsentView } from '../../web/pages/consent.ts';
 import { dashboardPage, type ActivityCharge, type ActivityCustomer } from '../../web/pages/dashboard.ts';
 import { listResources } from '../../store/resources.ts';
-import { listDeliveriesOfEndpoint, resend } from '../../store/deliveries.ts';
+import { findOwnedDelivery, listDeliveriesOfEndpoint, resend } from '../../store/deliveries.ts';
+import { findPlatformEvent } from '../../store/events.ts';
 import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../../store/webhook-endpoints.ts';
 import { eventObject } from '../../webhooks/events.ts';
 import { rollEndpointSecret } from '../../webhooks/roll-secret.ts';
@@ -457,14 +458,8 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     await formSession(req);
     const who = await signedIn(req, reply);
     if (!who) return reply;
-    const owned = await ctx.store.db
-      .selectFrom('deliveries')
-      .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'deliveries.endpoint_id')
-      .select('deliveries.id')
-      .where('deliveries.id', '=', req.params.id)
-      .where('webhook_endpoints.account_id', '=', who.account.id)
-      .executeTakeFirst();
-    if (!owned || !(await resend(ctx.store.db, owned.id, ctx.clock.now()))) throw new PageError(404, 'Not found', 'There is no such delivery on your account.');
+    const owned = await findOwnedDelivery(ctx.store.db, who.account.id, req.params.id);
+    if (!owned || !(await resend(ctx.store.db, owned, ctx.clock.now()))) throw new PageError(404, 'Not found', 'There is no such delivery on your account.');
     // Committed (a single statement): the worker sends it now rather than at its next poll.
     ctx.deliveryNotifier.notify();
     return reply.code(303).header('Location', '/dashboard/webhooks?done=resent').send();
@@ -473,7 +468,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
   app.get<{ Params: { id: string } }>('/dashboard/events/:id', async (req, reply) => {
     const who = await signedIn(req, reply);
     if (!who) return reply;
-    const event = await ctx.store.db.selectFrom('events').selectAll().where('id', '=', req.params.id).where('platform_id', '=', who.account.id).executeTakeFirst();
+    const event = await findPlatformEvent(ctx.store.db, who.account.id, req.params.id);
     if (!event) throw new PageError(404, 'Not found', 'There is no such event on your account.');
     return sendHtml(reply, eventPage(who.account, who.session.csrf, event, eventObject(event)));
   });
