@@ -1,5 +1,6 @@
 // /v1 authentication (contract Part A "Acting on behalf", Part B §5): secret key or OAuth access
 // token by Bearer or Basic, one indexed lookup by hash, then the Stripe-Account header.
+import { parseAuthorization } from '../domain/authorization.ts';
 import { ApiError, credentialFailure } from '../domain/errors.ts';
 import { maskKey, patterns, type Mode } from '../domain/ids.ts';
 import type { Scope } from '../domain/scopes.ts';
@@ -25,40 +26,22 @@ const NO_KEY =
 
 function unauthorized(message: string): ApiError {
   // A key was presented and is wrong (NO_KEY aside): counted by the throttle.
-  const err = new ApiError(401, 'invalid_request_error', message, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="connectd"' });
+  const err = new ApiError(401, message, { headers: { 'WWW-Authenticate': 'Bearer realm="connectd"' } });
   return message === NO_KEY ? err : credentialFailure(err);
-}
-
-function keyFromHeader(header: string): string | null {
-  const m = /^(\S+)\s+(.*)$/.exec(header.trim());
-  const scheme = m?.[1]?.toLowerCase();
-  const value = m?.[2]?.trim() ?? '';
-  if (scheme === 'bearer') return value || null;
-  if (scheme === 'basic' && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return (colon >= 0 ? decoded.slice(0, colon) : decoded) || null;
-  }
-  return null;
 }
 
 export function noAccess(key: string, account: string): ApiError {
   const shown = patterns.account.test(account) ? account : '(invalid)';
-  return new ApiError(
-    403,
-    'invalid_request_error',
-    `The provided key '${maskKey(key)}' does not have access to account '${shown}' (or that account does not exist). Application access may have been revoked.`,
-    'account_invalid',
-  );
+  return new ApiError(403, `The provided key '${maskKey(key)}' does not have access to account '${shown}' (or that account does not exist). Application access may have been revoked.`, { code: 'account_invalid' });
 }
 
 export async function authenticateApi(
   ctx: Context,
   headers: { authorization: string | string[] | undefined; stripeAccount: string | string[] | undefined; impliedAccount?: string | undefined },
 ): Promise<ApiCaller> {
-  if (Array.isArray(headers.authorization)) throw new ApiError(400, 'invalid_request_error', 'Duplicate Authorization header.');
+  if (Array.isArray(headers.authorization)) throw new ApiError(400, 'Duplicate Authorization header.');
   if (!headers.authorization) throw unauthorized(NO_KEY);
-  const key = keyFromHeader(headers.authorization);
+  const { key } = parseAuthorization(headers.authorization);
   if (!key) throw unauthorized('Invalid API Key provided: ****');
   if (/^pk_(test|live)_/.test(key)) {
     throw unauthorized('This API call cannot be made with a publishable API key. Please use a secret API key.');
@@ -67,12 +50,12 @@ export async function authenticateApi(
   // Stripe-Account: one well-formed value; duplicates are 400, never "first one wins" (AP-07).
   const sa = headers.stripeAccount;
   if (Array.isArray(sa) || (sa !== undefined && !patterns.account.test(sa))) {
-    throw new ApiError(400, 'invalid_request_error', 'The Stripe-Account header must be a single connected account id (acct_…).', undefined, 'Stripe-Account');
+    throw new ApiError(400, 'The Stripe-Account header must be a single connected account id (acct_…).', { param: 'Stripe-Account' });
   }
   // A URL that names an account (GET /v1/accounts/acct_…) implies the header (Part B §5.1).
   const implied = headers.impliedAccount;
   if (implied !== undefined && sa !== undefined && sa !== implied) {
-    throw new ApiError(400, 'invalid_request_error', 'The Stripe-Account header names another account than the URL.', undefined, 'Stripe-Account');
+    throw new ApiError(400, 'The Stripe-Account header names another account than the URL.', { param: 'Stripe-Account' });
   }
   const stripeAccount = sa ?? implied ?? null;
 

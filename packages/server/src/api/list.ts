@@ -1,48 +1,62 @@
-// Stripe's list object (Part B §5.6).
-import { ApiError } from '../domain/errors.ts';
-import type { ListQuery } from '../store/resources.ts';
+// Stripe's list object and its cursor parameters (Part B §5.6), one set of rules for every list.
+import { ApiError, noSuch } from '../domain/errors.ts';
+import type { Page, PageRequest } from '../store/paging.ts';
+
+export interface ListParams {
+  limit?: number | undefined;
+  starting_after?: string | undefined;
+  ending_before?: string | undefined;
+}
+
+/** The cursor a list request names, if any: its id, its direction, and the parameter that carried it. */
+export interface ListCursor {
+  id: string;
+  direction: 'after' | 'before';
+  param: 'starting_after' | 'ending_before';
+}
 
 export function listObject<T>(url: string, data: T[], hasMore: boolean) {
   return { object: 'list', data, has_more: hasMore, url };
 }
 
-export function listQuery(p: { limit?: number | undefined; starting_after?: string | undefined; ending_before?: string | undefined }): ListQuery {
+/** Both cursors at once is Stripe's 400 (its wording, and no `code`). */
+export function cursorOf(p: ListParams): ListCursor | undefined {
   if (p.starting_after !== undefined && p.ending_before !== undefined) {
-    throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.', 'parameter_invalid_string');
+    throw new ApiError(400, 'Received both starting_after and ending_before parameters. Please pass in only one.');
   }
-  return { limit: p.limit ?? 10, startingAfter: p.starting_after, endingBefore: p.ending_before };
+  if (p.starting_after !== undefined) return { id: p.starting_after, direction: 'after', param: 'starting_after' };
+  if (p.ending_before !== undefined) return { id: p.ending_before, direction: 'before', param: 'ending_before' };
+  return undefined;
 }
 
-/** The cursor named in `q` does not exist: 404 naming the parameter that carried it. */
-export function missingCursor(type: string, q: ListQuery): ApiError {
-  const param = q.startingAfter !== undefined ? 'starting_after' : 'ending_before';
-  const id = q.startingAfter ?? q.endingBefore ?? '';
-  return new ApiError(404, 'invalid_request_error', `No such ${type}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, 'resource_missing', param);
+/** The page request a list's parameters make: limit (default 10) and cursor. */
+export function listQuery(p: ListParams): PageRequest {
+  return { limit: p.limit ?? 10, cursor: cursorOf(p) };
+}
+
+/** A store page as Stripe's list object; a cursor that names nothing is 404 naming its parameter. */
+export function listPage<T, W = T>(url: string, kind: string, q: PageRequest, page: Page<T>, toWire?: (row: T) => W) {
+  if ('missingCursor' in page) {
+    const c = q.cursor;
+    throw noSuch(kind, c?.id ?? '', c?.direction === 'before' ? 'ending_before' : 'starting_after');
+  }
+  const data = toWire ? page.data.map(toWire) : (page.data as unknown as W[]);
+  return listObject(url, data, page.hasMore);
 }
 
 /**
  * Cursor paging over a list already in memory, newest first (a platform's connected accounts and
  * webhook endpoints are few). Unknown cursors are 404 naming the parameter.
  */
-export function pageInMemory<T>(
-  items: T[],
-  idOf: (item: T) => string,
-  p: { limit?: number | undefined; starting_after?: string | undefined; ending_before?: string | undefined },
-  kind: string,
-): { page: T[]; hasMore: boolean } {
-  if (p.starting_after !== undefined && p.ending_before !== undefined) {
-    throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.');
-  }
+export function pageInMemory<T>(items: T[], idOf: (item: T) => string, p: ListParams, kind: string): { page: T[]; hasMore: boolean } {
+  const cursor = cursorOf(p);
   let rest = items;
-  const cursor = p.starting_after ?? p.ending_before;
-  if (cursor !== undefined) {
-    const at = items.findIndex((x) => idOf(x) === cursor);
-    if (at < 0) {
-      throw new ApiError(404, 'invalid_request_error', `No such ${kind}: '${cursor.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, 'resource_missing', p.starting_after !== undefined ? 'starting_after' : 'ending_before');
-    }
-    rest = p.starting_after !== undefined ? items.slice(at + 1) : items.slice(0, at);
+  if (cursor) {
+    const at = items.findIndex((x) => idOf(x) === cursor.id);
+    if (at < 0) throw noSuch(kind, cursor.id, cursor.param);
+    rest = cursor.direction === 'after' ? items.slice(at + 1) : items.slice(0, at);
   }
   const limit = p.limit ?? 10;
-  const page = p.ending_before !== undefined ? rest.slice(Math.max(0, rest.length - limit)) : rest.slice(0, limit);
+  const page = cursor?.direction === 'before' ? rest.slice(Math.max(0, rest.length - limit)) : rest.slice(0, limit);
   return { page, hasMore: rest.length > page.length };
 }

@@ -5,7 +5,7 @@ import { ApiError } from '../domain/errors.ts';
 import { unexpandable } from './expand.ts';
 
 const invalid = (param: string, message: string, code = 'parameter_invalid_string') =>
-  new ApiError(400, 'invalid_request_error', message, code, param);
+  new ApiError(400, message, { code, param });
 
 const INTEGER = /^-?\d{1,15}$/;
 const NON_PRINTABLE = /[^\x20-\x7e]/g;
@@ -102,15 +102,15 @@ export function parseParams<S extends z.ZodRawShape>(schema: ParamSchema<S>, par
   if (!issue) throw invalid('', 'Invalid request.');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key);
+    throw new ApiError(400, `Received unknown parameter: ${key}`, { code: 'parameter_unknown', param: key });
   }
   if (issue.code === 'custom' && typeof issue.params?.cannotExpand === 'string') {
     const shown = issue.params.cannotExpand.replace(NON_PRINTABLE, '').slice(0, 200);
-    throw new ApiError(400, 'invalid_request_error', `This property cannot be expanded (${shown}).`, undefined, 'expand');
+    throw new ApiError(400, `This property cannot be expanded (${shown}).`, { param: 'expand' });
   }
   const path = issue.path.map((p, i) => (i === 0 ? String(p) : `[${String(p)}]`)).join('');
   const raw = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
-  if (raw === undefined) throw new ApiError(400, 'invalid_request_error', `Missing required param: ${path}.`, 'parameter_missing', path);
+  if (raw === undefined) throw new ApiError(400, `Missing required param: ${path}.`, { code: 'parameter_missing', param: path });
   if (issue.message === 'Invalid integer') {
     throw invalid(path, `Invalid integer: ${typeof raw === 'string' ? raw.slice(0, 100) : '(not a string)'}`, 'parameter_invalid_integer');
   }

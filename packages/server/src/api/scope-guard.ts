@@ -5,11 +5,6 @@ import type { Access } from './route-table.ts';
 
 export function enforceScope(caller: ApiCaller, access: Access): void {
   if (access === 'write' && caller.scope === 'read_only') {
-    throw new ApiError(
-      403,
-      'invalid_request_error',
-      `This application does not have the required permissions for this endpoint on account '${caller.accountId}'. Having the 'read_write' scope would allow this request to continue.`,
-      'more_permissions_required_for_application',
-    );
+    throw new ApiError(403, `This application does not have the required permissions for this endpoint on account '${caller.accountId}'. Having the 'read_write' scope would allow this request to continue.`, { code: 'more_permissions_required_for_application' });
   }
 }

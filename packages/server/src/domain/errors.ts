@@ -27,22 +27,41 @@ export class OAuthError extends Error {
 
 export type ApiErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 
+export interface ApiErrorOptions {
+  /** Default `invalid_request_error`. */
+  type?: ApiErrorType;
+  code?: string;
+  param?: string;
+  headers?: Record<string, string>;
+  /** More fields of the error object, e.g. `decline_code` and `charge` on a card error. */
+  extra?: Record<string, string>;
+}
+
 /** `{error:{type, code?, message, param?}}` under /v1 (contract Part B §5.3). */
 export class ApiError extends Error {
+  readonly type: ApiErrorType;
+  readonly code: string | undefined;
+  readonly param: string | undefined;
   readonly headers: Record<string, string>;
+  readonly extra: Record<string, string>;
   constructor(
     readonly status: number,
-    readonly type: ApiErrorType,
     message: string,
-    readonly code?: string,
-    readonly param?: string,
-    headers: Record<string, string> = {},
-    readonly extra: Record<string, string> = {},
+    options: ApiErrorOptions = {},
   ) {
     super(message);
     this.name = 'ApiError';
-    this.headers = headers;
+    this.type = options.type ?? 'invalid_request_error';
+    this.code = options.code;
+    this.param = options.param;
+    this.headers = options.headers ?? {};
+    this.extra = options.extra ?? {};
   }
+}
+
+/** Stripe's 404 for an id that names nothing (Part B §5.3): the id shown printable and short. */
+export function noSuch(kind: string, id: string, param = 'id'): ApiError {
+  return new ApiError(404, `No such ${kind}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, { code: 'resource_missing', param });
 }
 
 /**

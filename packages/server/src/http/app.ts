@@ -60,7 +60,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 
 function misdirected(family: ReturnType<typeof familyOf>): Error {
   const message = 'This server does not answer for that host name. Use the address it prints at start, or add the name with --allowed-hosts.';
-  if (family === 'api') return new ApiError(421, 'invalid_request_error', message);
+  if (family === 'api') return new ApiError(421, message);
   if (family === 'oauth' || family === 'authorize') return new OAuthError('invalid_request', message, 421);
   return new PageError(421, 'Wrong address', message);
 }

@@ -1,6 +1,7 @@
 // Idempotency-Key handling shared by /oauth and /v1 POSTs (contract Part A "Idempotency").
 import { createHash } from 'node:crypto';
 import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
+import type { FastifyReply } from 'fastify';
 import type { Context } from '../context.ts';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, withPendingResponse, type PendingResponse } from '../store/idempotency.ts';
 
@@ -72,7 +73,10 @@ export async function runIdempotent(
     const expected = isExpected(err);
     if (!expected) {
       // Only an in-flight claim is released: a response committed with the changes stays.
-      await releaseIdempotencyKey(ctx.store.db, req.scope, req.key).catch(() => undefined);
+      // A release that fails leaves the key in flight until its stale window passes: said in the log.
+      await releaseIdempotencyKey(ctx.store.db, req.scope, req.key).catch((e: unknown) =>
+        ctx.log.warn({ event: 'idempotency.release_failed', path: req.path, message: e instanceof Error ? e.message : String(e) }, 'releasing an idempotency key failed'),
+      );
       throw err;
     }
     // Written again even when a transaction recorded it: that transaction may have rolled back.
@@ -101,4 +105,42 @@ export function readIdempotencyKey(header: string | string[] | undefined): { key
   if (Array.isArray(header)) return { error: 'Duplicate Idempotency-Key header.' };
   if (header.length === 0 || header.length > 255) return { error: 'Idempotency-Key must be 1 to 255 characters long.' };
   return { key: header };
+}
+
+/** The key as it may appear in an error message: printable ASCII only. */
+export function printableKey(key: string): string {
+  return key.replace(/[^\x20-\x7e]/g, '').slice(0, 255);
+}
+
+/** The errors each wire family gives for a reused key (its envelope, its wording). */
+export interface IdempotencyErrors {
+  mismatch: (shownKey: string) => Error;
+  inFlight: (shownKey: string) => Error;
+}
+
+/**
+ * The one idempotent POST at the edge, for /oauth and /v1 (docs/contract.md Part A
+ * "Idempotency"): a fresh run returns the handler's body; a replay answers the stored response
+ * with `Idempotent-Replayed: true`; a reused key with other parameters, or one still in flight,
+ * throws the family's error.
+ */
+export async function respondIdempotent(
+  ctx: Context,
+  reply: FastifyReply,
+  req: IdempotentRequest,
+  run: () => Promise<unknown>,
+  isExpected: (err: unknown) => HandlerResult | null,
+  errors: IdempotencyErrors,
+): Promise<unknown> {
+  const outcome = await runIdempotent(ctx, req, async () => ({ status: 200, body: await run() }), isExpected);
+  switch (outcome.kind) {
+    case 'fresh':
+      return outcome.result.body;
+    case 'replayed':
+      return reply.code(outcome.status).header('Idempotent-Replayed', 'true').type('application/json; charset=utf-8').send(outcome.body);
+    case 'mismatch':
+      throw errors.mismatch(printableKey(req.key));
+    case 'in_flight':
+      throw errors.inFlight(printableKey(req.key));
+  }
 }

@@ -1,5 +1,6 @@
 // Client authentication for /oauth/token and /oauth/deauthorize (contract Part A "Token endpoint",
 // Part B §2.1): Bearer, Basic (username = key), or body client_secret; the header wins.
+import { parseAuthorization, type AuthScheme } from '../domain/authorization.ts';
 import { credentialFailure, OAuthError } from '../domain/errors.ts';
 import { maskKey, patterns, type Mode } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
@@ -17,7 +18,7 @@ export interface AuthenticatedClient {
   platform: Platform | undefined;
 }
 
-type Scheme = 'Bearer' | 'Basic' | null;
+type Scheme = AuthScheme | null;
 
 export function challenge(scheme: Scheme): Record<string, string> {
   return scheme ? { 'WWW-Authenticate': `${scheme} realm="connectd"` } : {};
@@ -25,22 +26,6 @@ export function challenge(scheme: Scheme): Record<string, string> {
 
 function fail(scheme: Scheme, description: string): OAuthError {
   return new OAuthError('invalid_client', description, 401, challenge(scheme));
-}
-
-function fromHeader(header: string): { scheme: Scheme; key: string | null } {
-  // A bare scheme ("Basic", "Bearer") is that scheme with no credentials: still answered with its challenge.
-  const m = /^(\S+)(?:\s+(.*))?$/.exec(header.trim());
-  const scheme = m?.[1]?.toLowerCase();
-  const value = m?.[2]?.trim() ?? '';
-  if (scheme === 'bearer') return { scheme: 'Bearer', key: value || null };
-  if (scheme === 'basic') {
-    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    // Stripe reads the Basic username as the API key (contract Part B §2.1).
-    const user = colon >= 0 ? decoded.slice(0, colon) : '';
-    return { scheme: 'Basic', key: user || null };
-  }
-  return { scheme: null, key: null };
 }
 
 export async function authenticateClient(
@@ -55,7 +40,7 @@ export async function authenticateClient(
   let scheme: Scheme = null;
   let key: string | undefined;
   if (input.authorization !== undefined && input.authorization !== '') {
-    const parsed = fromHeader(input.authorization);
+    const parsed = parseAuthorization(input.authorization);
     scheme = parsed.scheme;
     if (!parsed.key) {
       throw credentialFailure(fail(scheme, 'No valid API key provided. Send your secret API key in the Authorization header using the Bearer authentication method.'));

@@ -12,19 +12,19 @@ import { findPlatformByClientId } from '../store/platforms.ts';
 
 export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body: Params) {
   if (caller.mode !== 'test' || caller.viaAccessToken || caller.stripeAccount) {
-    throw new ApiError(400, 'invalid_request_error', 'Test helpers are available only with your test secret key, without Stripe-Account.');
+    throw new ApiError(400, 'Test helpers are available only with your test secret key, without Stripe-Account.');
   }
   const allowed = new Set(['client_id', 'scope', 'redirect_uri', 'state', 'stripe_user', 'code_challenge', 'code_challenge_method']);
   for (const name of Object.keys(body)) {
-    if (!allowed.has(name)) throw new ApiError(400, 'invalid_request_error', `Received unknown parameter: ${name}`, 'parameter_unknown', name);
+    if (!allowed.has(name)) throw new ApiError(400, `Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name });
   }
   if (body.client_id === undefined) {
-    throw new ApiError(400, 'invalid_request_error', 'Missing required param: client_id.', 'parameter_missing', 'client_id');
+    throw new ApiError(400, 'Missing required param: client_id.', { code: 'parameter_missing', param: 'client_id' });
   }
   // Ownership first: another platform's client_id must not reveal its redirect settings.
   const own = typeof body.client_id === 'string' ? await findPlatformByClientId(ctx.store.db, body.client_id) : undefined;
   if (!own || own.account_id !== caller.keyAccountId) {
-    throw new ApiError(400, 'invalid_request_error', 'The client_id does not belong to the platform of this API key.', undefined, 'client_id');
+    throw new ApiError(400, 'The client_id does not belong to the platform of this API key.', { param: 'client_id' });
   }
   let validated;
   try {
@@ -34,14 +34,14 @@ export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body:
     const b = err.body as { error?: unknown; error_description?: unknown };
     const message = typeof b.error_description === 'string' ? b.error_description : 'No application matches the supplied client identifier';
     const param = b.error === 'invalid_redirect_uri' ? 'redirect_uri' : b.error === 'invalid_scope' ? 'scope' : undefined;
-    throw new ApiError(400, 'invalid_request_error', message, undefined, param);
+    throw new ApiError(400, message, { param });
   }
   const { params, platform } = validated;
   if (platform.account_id !== caller.keyAccountId) {
-    throw new ApiError(400, 'invalid_request_error', 'The client_id does not belong to the platform of this API key.', undefined, 'client_id');
+    throw new ApiError(400, 'The client_id does not belong to the platform of this API key.', { param: 'client_id' });
   }
   if (params.mode !== 'test') {
-    throw new ApiError(400, 'invalid_request_error', 'Use the development client_id: this helper creates test-mode connections only.', undefined, 'client_id');
+    throw new ApiError(400, 'Use the development client_id: this helper creates test-mode connections only.', { param: 'client_id' });
   }
   return ctx.store.transaction(async (trx) => {
     const accountId = await createTestAccount(trx, ctx, params.prefill, 'test');

@@ -1,4 +1,5 @@
 // Events: written in the same transaction as the state change (transactional outbox).
+import { keysetPage, type Page, type PageRequest } from './paging.ts';
 import { precompile } from './prepared.ts';
 import type { Db, EventsTable } from './schema.ts';
 
@@ -50,13 +51,10 @@ export interface EventFilter {
   /** true: every delivery succeeded (pending_webhooks = 0); false: some still pending. */
   deliverySuccess?: boolean | undefined;
   created?: number | { gt?: number | undefined; gte?: number | undefined; lt?: number | undefined; lte?: number | undefined } | undefined;
-  /** Rows after (older than) or before (newer than) this cursor, in (seq, id) order. */
-  cursor?: { seq: number; id: string; direction: 'after' | 'before' } | undefined;
-  limit: number;
 }
 
-/** A page of a platform's events: newest first, or oldest first when paging backwards (`before`). */
-export function listEvents(db: Db, f: EventFilter): Promise<EventsTable[]> {
+/** A page of a platform's events, newest first; the cursor must be one of the platform's events. */
+export async function listEvents(db: Db, f: EventFilter, page: PageRequest): Promise<Page<EventsTable>> {
   let q = db.selectFrom('events').selectAll().where('platform_id', '=', f.platformId).where('livemode', '=', f.livemode ? 1 : 0);
   if (f.accountId !== null) q = q.where('account_id', '=', f.accountId);
   if (f.type !== undefined) q = f.type.endsWith('.*') ? q.where('type', 'like', `${f.type.slice(0, -1)}%`) : q.where('type', '=', f.type);
@@ -70,12 +68,12 @@ export function listEvents(db: Db, f: EventFilter): Promise<EventsTable[]> {
     if (c.lt !== undefined) q = q.where('created', '<', c.lt);
     if (c.lte !== undefined) q = q.where('created', '<=', c.lte);
   }
-  const cur = f.cursor;
-  if (cur) {
-    // Ties on seq (two processes in one microsecond) are broken by id, as in the order below.
-    const after = cur.direction === 'after';
-    q = q.where((eb) => eb.or([eb('seq', after ? '<' : '>', cur.seq), eb.and([eb('seq', '=', cur.seq), eb('id', after ? '<' : '>', cur.id)])]));
+  let cursorSeq: number | undefined;
+  if (page.cursor) {
+    const row = await findPlatformEvent(db, f.platformId, page.cursor.id);
+    if (!row) return { missingCursor: true };
+    cursorSeq = row.seq;
   }
-  const dir = cur?.direction === 'before' ? 'asc' : 'desc';
-  return q.orderBy('seq', dir).orderBy('id', dir).limit(f.limit).execute();
+  const { rows, hasMore } = await keysetPage(q, page, cursorSeq);
+  return { data: rows, hasMore };
 }

@@ -1,4 +1,5 @@
 // /v1 resources of an account and mode, with Stripe-style cursor pagination (newest first).
+import { keysetPage, type Page, type PageRequest } from './paging.ts';
 import { nextSeq } from './events.ts';
 import { precompile } from './prepared.ts';
 import type { Db, ResourcesTable } from './schema.ts';
@@ -118,15 +119,12 @@ export async function updateResource<T extends { id: string }>(
   return object;
 }
 
-export interface ListQuery {
-  limit: number;
-  startingAfter?: string | undefined;
-  endingBefore?: string | undefined;
+export interface ListQuery extends PageRequest {
   filter?: { email?: string; customer?: string; charge?: string; createdGte?: number; createdLte?: number };
 }
 
 /** Returns up to `limit` objects newest first, and whether more exist past them. */
-export async function listResources<T>(db: Db, scope: Scope, type: ResourceType, q: ListQuery): Promise<{ data: T[]; hasMore: boolean } | { missingCursor: string }> {
+export async function listResources<T>(db: Db, scope: Scope, type: ResourceType, q: ListQuery): Promise<Page<T>> {
   let query = db
     .selectFrom('resources')
     .select(['data', 'seq'])
@@ -142,31 +140,19 @@ export async function listResources<T>(db: Db, scope: Scope, type: ResourceType,
   if (f.createdGte !== undefined) query = query.where('created', '>=', f.createdGte);
   if (f.createdLte !== undefined) query = query.where('created', '<=', f.createdLte);
 
-  const cursorId = q.startingAfter ?? q.endingBefore;
-  if (cursorId !== undefined) {
-    const cursor = await db
+  let cursorSeq: number | undefined;
+  if (q.cursor) {
+    const row = await db
       .selectFrom('resources')
       .select('seq')
-      .where('id', '=', cursorId)
+      .where('id', '=', q.cursor.id)
       .where('account_id', '=', scope.accountId)
       .where('livemode', '=', scope.livemode ? 1 : 0)
       .where('type', '=', type)
       .executeTakeFirst();
-    if (!cursor) return { missingCursor: cursorId };
-    // Two processes can stamp the same seq: ties are broken by id, in the cursor and the order.
-    const after = q.startingAfter !== undefined;
-    query = query.where((eb) =>
-      eb.or([eb('seq', after ? '<' : '>', cursor.seq), eb.and([eb('seq', '=', cursor.seq), eb('id', after ? '<' : '>', cursorId)])]),
-    );
+    if (!row) return { missingCursor: true };
+    cursorSeq = row.seq;
   }
-  // ending_before pages backwards: take the oldest above the cursor, then present newest first.
-  const rows = await query
-    .orderBy('seq', q.endingBefore !== undefined ? 'asc' : 'desc')
-    .orderBy('id', q.endingBefore !== undefined ? 'asc' : 'desc')
-    .limit(q.limit + 1)
-    .execute();
-  const hasMore = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  if (q.endingBefore !== undefined) page.reverse();
-  return { data: page.map((r) => JSON.parse(r.data) as T), hasMore };
+  const { rows, hasMore } = await keysetPage(query, q, cursorSeq);
+  return { data: rows.map((r) => JSON.parse(r.data) as T), hasMore };
 }

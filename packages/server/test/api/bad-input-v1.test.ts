@@ -243,10 +243,17 @@ for (const db of DB_KINDS) {
       }
       for (const limit of ['1', '100']) ok(await call(server.url, 'GET', '/v1/customers', { ...as, params: { limit } }));
       const c = String(ok(await call(server.url, 'POST', '/v1/customers', { ...as, params: { email: 'cursor@example.com' } })).id);
-      for (const path of ['/v1/customers', '/v1/charges', '/v1/refunds']) {
-        apiError(await call(server.url, 'GET', path, { ...as, params: { starting_after: c, ending_before: c } }), 400);
+      // Both cursors: one rule for every list, Stripe's wording, no code (api/list.ts cursorOf).
+      const bothCursors = (err: { message: string; code?: unknown }) => {
+        assert.equal(err.message, 'Received both starting_after and ending_before parameters. Please pass in only one.');
+        assert.equal(err.code, undefined);
+      };
+      for (const path of ['/v1/customers', '/v1/charges', '/v1/refunds', '/v1/events']) {
+        bothCursors(apiError(await call(server.url, 'GET', path, { ...as, params: { starting_after: c, ending_before: c } }), 400));
       }
-      apiError(await call(server.url, 'GET', '/v1/accounts', { key: A.testSecret, params: { starting_after: acct.accountId, ending_before: acct.accountId } }), 400);
+      for (const path of ['/v1/accounts', '/v1/webhook_endpoints']) {
+        bothCursors(apiError(await call(server.url, 'GET', path, { key: A.testSecret, params: { starting_after: acct.accountId, ending_before: acct.accountId } }), 400));
+      }
       const cases: Array<[string, string, string]> = [
         ['/v1/customers', 'starting_after', 'cus_DoesNotExist'],
         ['/v1/customers', 'ending_before', 'cus_DoesNotExist'],

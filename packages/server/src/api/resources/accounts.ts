@@ -7,7 +7,7 @@ import { accountObject } from '../account.ts';
 import { listObject, pageInMemory } from '../list.ts';
 import { expandOnly, listOnly, parseParams } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
-import { noSuch } from './customers.ts';
+import { noSuch } from '../../domain/errors.ts';
 
 export const accountRoutes: ApiRoute[] = [
   {

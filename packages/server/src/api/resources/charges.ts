@@ -2,17 +2,17 @@
 // tok_chargeDeclined is a 402 card_error card_declined); `capture=false` authorizes only, and
 // POST /v1/charges/:id/capture captures (Stripe API reference "Charges").
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors.ts';
+import { ApiError, noSuch } from '../../domain/errors.ts';
 import { randomBase62, sortableBase62 } from '../../domain/ids.ts';
 import { invalidCurrencyMessage, isStripeCurrency } from '../../domain/currencies.ts';
 import type { Context } from '../../context.ts';
 import { recordResponse } from '../../store/idempotency.ts';
 import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
 import { expandObject } from '../expand.ts';
-import { listObject, listQuery, missingCursor } from '../list.ts';
+import { listPage, listQuery } from '../list.ts';
 import { expandable, id, integer, listParams, mergeMetadata, metadata, paramSchema, parseParams, text } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
-import { loadCustomer, noSuch, scopeOf, TEST_TOKENS, type Customer } from './customers.ts';
+import { loadCustomer, scopeOf, TEST_TOKENS, type Customer } from './customers.ts';
 
 export interface Charge {
   id: string;
@@ -55,7 +55,7 @@ const currency = z.string().max(100);
 
 function checkCurrency(code: string): string {
   if (isStripeCurrency(code)) return code.toLowerCase();
-  throw new ApiError(400, 'invalid_request_error', invalidCurrencyMessage(code.replace(/[^\x20-\x7e]/g, '').slice(0, 20)), undefined, 'currency');
+  throw new ApiError(400, invalidCurrencyMessage(code.replace(/[^\x20-\x7e]/g, '').slice(0, 20)), { param: 'currency' });
 }
 
 const expandCharge = expandable('charge');
@@ -130,7 +130,7 @@ export const chargeRoutes: ApiRoute[] = [
       const customer = p.customer ? await loadCustomer(ctx, scope, p.customer, 'customer') : null;
       const token = tokenOf(p.source, customer);
       if (!token) {
-        throw new ApiError(400, 'invalid_request_error', customer ? 'Cannot charge a customer that has no active card' : 'Must provide source or customer.', 'missing', customer ? 'customer' : 'source');
+        throw new ApiError(400, customer ? 'Cannot charge a customer that has no active card' : 'Must provide source or customer.', { code: 'missing', param: customer ? 'customer' : 'source' });
       }
       const card = TEST_TOKENS[token];
       if (!card) throw noSuch('token', token, 'source');
@@ -163,7 +163,7 @@ export const chargeRoutes: ApiRoute[] = [
       // A declined charge is still recorded, as Stripe does, and the error names it; either answer
       // commits with the charge under an Idempotency-Key (docs/testing-platform-api.md).
       const declined = card.declined
-        ? new ApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined, {}, { decline_code: 'generic_decline', charge: charge.id })
+        ? new ApiError(402, 'Your card was declined.', { type: 'card_error', code: 'card_declined', extra: { decline_code: 'generic_decline', charge: charge.id } })
         : null;
       const body = await ctx.store.transaction(async (trx) => {
         await insertResource(trx, scope, 'charge', charge, { customer: charge.customer });
@@ -207,13 +207,13 @@ export const chargeRoutes: ApiRoute[] = [
       const p = parseParams(captureParams, req.params);
       return changeCharge(ctx, req, p.expand, (c) => {
         if (c.status !== 'succeeded') {
-          throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has no successful authorization to capture.`, undefined, 'charge');
+          throw new ApiError(400, `Charge ${c.id} has no successful authorization to capture.`, { param: 'charge' });
         }
-        if (c.captured) throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has already been captured.`, 'charge_already_captured');
-        if (c.refunded) throw new ApiError(400, 'invalid_request_error', `Charge ${c.id} has been refunded.`, 'charge_already_refunded');
+        if (c.captured) throw new ApiError(400, `Charge ${c.id} has already been captured.`, { code: 'charge_already_captured' });
+        if (c.refunded) throw new ApiError(400, `Charge ${c.id} has been refunded.`, { code: 'charge_already_refunded' });
         const amount = p.amount ?? c.amount - c.amount_refunded;
         if (amount > c.amount - c.amount_refunded) {
-          throw new ApiError(400, 'invalid_request_error', `Capture amount (${amount}) is greater than the amount authorized on the charge (${c.amount - c.amount_refunded}).`, 'amount_too_large', 'amount');
+          throw new ApiError(400, `Capture amount (${amount}) is greater than the amount authorized on the charge (${c.amount - c.amount_refunded}).`, { code: 'amount_too_large', param: 'amount' });
         }
         // A partial capture releases the rest, which Stripe reports as refunded.
         return {
@@ -239,8 +239,7 @@ export const chargeRoutes: ApiRoute[] = [
         ...q,
         filter: p.customer !== undefined ? { customer: p.customer } : {},
       });
-      if ('missingCursor' in result) throw missingCursor('charge', q);
-      return expandObject(ctx.store.db, scope, 'list:charge', listObject('/v1/charges', result.data, result.hasMore), p.expand);
+      return expandObject(ctx.store.db, scope, 'list:charge', listPage('/v1/charges', 'charge', q, result), p.expand);
     },
   },
   {
@@ -257,15 +256,15 @@ export const chargeRoutes: ApiRoute[] = [
         if (!found) throw noSuch('charge', p.charge, 'charge');
         const charge = found.object;
         if (charge.status !== 'succeeded') {
-          throw new ApiError(400, 'invalid_request_error', `Charge ${charge.id} has no successful payment to refund.`, 'charge_not_refundable', 'charge');
+          throw new ApiError(400, `Charge ${charge.id} has no successful payment to refund.`, { code: 'charge_not_refundable', param: 'charge' });
         }
         const remaining = charge.amount - charge.amount_refunded;
         const amount = p.amount ?? remaining;
         if (remaining <= 0) {
-          throw new ApiError(400, 'invalid_request_error', `Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', 'charge');
+          throw new ApiError(400, `Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded', param: 'charge' });
         }
         if (amount > remaining) {
-          throw new ApiError(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount_too_large', 'amount');
+          throw new ApiError(400, `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, { code: 'amount_too_large', param: 'amount' });
         }
         const refund: Refund = {
           id: `re_${sortableBase62(24)}`,
@@ -311,8 +310,7 @@ export const chargeRoutes: ApiRoute[] = [
         ...q,
         filter: p.charge !== undefined ? { charge: p.charge } : {},
       });
-      if ('missingCursor' in result) throw missingCursor('refund', q);
-      return expandObject(ctx.store.db, scope, 'list:refund', listObject('/v1/refunds', result.data, result.hasMore), p.expand);
+      return expandObject(ctx.store.db, scope, 'list:refund', listPage('/v1/refunds', 'refund', q, result), p.expand);
     },
   },
 ];

@@ -1,11 +1,11 @@
 // Customers (Stripe API reference "Customers"): create, retrieve, update, delete, list by email.
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors.ts';
+import { ApiError, noSuch } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
 import { recordResponse } from '../../store/idempotency.ts';
 import { findResource, insertResource, listResources, lockResource, updateResource, type Scope } from '../../store/resources.ts';
-import { listObject, listQuery, missingCursor } from '../list.ts';
+import { listPage, listQuery } from '../list.ts';
 import { expand, expandOnly, listParams, mergeMetadata, metadata, noParams, paramSchema, parseParams, text } from '../params.ts';
 import type { ApiRequest, ApiRoute } from '../route-table.ts';
 
@@ -57,9 +57,6 @@ function attachSource(token: string): string {
 export const scopeOf = (req: ApiRequest): Scope => ({ accountId: req.caller.accountId, livemode: req.caller.mode === 'live' });
 const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : v);
 
-export function noSuch(kind: string, id: string, param = 'id'): ApiError {
-  return new ApiError(404, 'invalid_request_error', `No such ${kind}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, 'resource_missing', param);
-}
 
 export async function loadCustomer(ctx: Context, scope: Scope, id: string, param = 'id') {
   const found = await findResource<Customer>(ctx.store.db, scope, 'customer', id);
@@ -165,8 +162,7 @@ export const customerRoutes: ApiRoute[] = [
         ...q,
         filter: p.email !== undefined ? { email: p.email } : {},
       });
-      if ('missingCursor' in result) throw missingCursor('customer', q);
-      return listObject('/v1/customers', result.data, result.hasMore);
+      return listPage('/v1/customers', 'customer', q, result);
     },
   },
 ];

@@ -1,13 +1,12 @@
 // GET /v1/events and /v1/events/:id: the platform's own events (own key only), newest first.
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors.ts';
-import { findPlatformEvent, listEvents, type EventFilter } from '../../store/events.ts';
+import { noSuch } from '../../domain/errors.ts';
+import { findPlatformEvent, listEvents } from '../../store/events.ts';
 import type { Db } from '../../store/schema.ts';
 import { eventObject } from '../../webhooks/events.ts';
-import { listObject } from '../list.ts';
+import { listPage, listQuery } from '../list.ts';
 import { expandOnly, id, integer, listParams, paramSchema, parseParams } from '../params.ts';
 import type { ApiRoute } from '../route-table.ts';
-import { noSuch } from './customers.ts';
 
 const created = z.union([integer(), z.object({ gt: integer(), gte: integer(), lt: integer(), lte: integer() }).partial().strict()]).optional();
 const listEventsParams = paramSchema({ ...listParams, type: z.string().max(200).optional(), created, types: z.array(z.string()).optional(), delivery_success: z.enum(['true', 'false']).optional() });
@@ -27,31 +26,21 @@ interface EventListParams {
  * `stripe.events.retrieve(id, {stripeAccount: event.account})` check platforms make).
  */
 async function page(db: Db, platformId: string, account: string | null, livemode: boolean, p: EventListParams) {
-  if (p.starting_after !== undefined && p.ending_before !== undefined) {
-    throw new ApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.');
-  }
-  const cursorId = p.starting_after ?? p.ending_before;
-  let cursor: EventFilter['cursor'];
-  if (cursorId !== undefined) {
-    const row = await findPlatformEvent(db, platformId, cursorId);
-    if (!row) throw noSuch('event', cursorId, p.starting_after !== undefined ? 'starting_after' : 'ending_before');
-    cursor = { seq: row.seq, id: cursorId, direction: p.starting_after !== undefined ? 'after' : 'before' };
-  }
-  const limit = p.limit ?? 10;
-  const rows = await listEvents(db, {
-    platformId,
-    livemode,
-    accountId: account,
-    type: p.type,
-    types: p.types,
-    deliverySuccess: p.delivery_success === undefined ? undefined : p.delivery_success === 'true',
-    created: p.created,
-    cursor,
-    limit: limit + 1,
-  });
-  const data = rows.slice(0, limit);
-  if (p.ending_before !== undefined) data.reverse();
-  return listObject('/v1/events', data.map((r) => eventObject(r)), rows.length > limit);
+  const q = listQuery(p);
+  const rows = await listEvents(
+    db,
+    {
+      platformId,
+      livemode,
+      accountId: account,
+      type: p.type,
+      types: p.types,
+      deliverySuccess: p.delivery_success === undefined ? undefined : p.delivery_success === 'true',
+      created: p.created,
+    },
+    q,
+  );
+  return listPage('/v1/events', 'event', q, rows, (r) => eventObject(r));
 }
 
 export const eventRoutes: ApiRoute[] = [

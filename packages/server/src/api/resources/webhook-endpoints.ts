@@ -1,7 +1,7 @@
 // /v1/webhook_endpoints (Stripe API reference "Webhook Endpoints"): the secret is returned once,
 // at creation; `connect: true` endpoints receive the events of connected accounts.
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors.ts';
+import { ApiError, noSuch } from '../../domain/errors.ts';
 import { newWebhookSecret } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
 import type { WebhookEndpointsTable } from '../../store/schema.ts';
@@ -12,7 +12,6 @@ import { expand, expandOnly, integer, listOnly, mergeMetadata, metadata, noParam
 import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
 import { refuseUrl } from '../../webhooks/ssrf.ts';
 import type { ApiRoute } from '../route-table.ts';
-import { noSuch } from './customers.ts';
 
 
 const url = z.string().max(2048).refine((u) => {
@@ -52,15 +51,15 @@ export function endpointObject(e: WebhookEndpointsTable, secret?: string) {
  */
 function checkEvents(list: string[] | undefined): void {
   const bad = list?.find((t) => t !== '*' && !/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/.test(t));
-  if (bad) throw new ApiError(400, 'invalid_request_error', `Invalid enabled_events: '${bad.slice(0, 100)}' is not an event type.`, 'parameter_invalid_string', 'enabled_events');
+  if (bad) throw new ApiError(400, `Invalid enabled_events: '${bad.slice(0, 100)}' is not an event type.`, { code: 'parameter_invalid_string', param: 'enabled_events' });
 }
 
 function checkUrl(ctx: Context, u: string, livemode: boolean): void {
   // Stripe requires https for live endpoints; test endpoints may be http (local development).
-  if (livemode && !u.startsWith('https://')) throw new ApiError(400, 'invalid_request_error', 'Live-mode webhook endpoints must use https.', 'url_invalid', 'url');
+  if (livemode && !u.startsWith('https://')) throw new ApiError(400, 'Live-mode webhook endpoints must use https.', { code: 'url_invalid', param: 'url' });
   // Where webhooks may be sent (docs/webhooks.md); names are checked again at every send.
   const refused = refuseUrl(u, livemode, ctx.config.webhookPrivateTargets);
-  if (refused) throw new ApiError(400, 'invalid_request_error', `Invalid URL: ${refused}.`, 'url_invalid', 'url');
+  if (refused) throw new ApiError(400, `Invalid URL: ${refused}.`, { code: 'url_invalid', param: 'url' });
 }
 
 async function load(ctx: Context, accountId: string, livemode: boolean, endpointId: string) {

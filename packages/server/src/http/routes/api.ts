@@ -3,54 +3,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../domain/errors.ts';
 import type { Context } from '../../context.ts';
-import { authenticateApi, type ApiCaller } from '../../api/authenticate.ts';
+import { authenticateApi } from '../../api/authenticate.ts';
 import type { ApiRoute } from '../../api/route-table.ts';
 import { API_ROUTES } from '../../api/routes.ts';
 import { enforceScope } from '../../api/scope-guard.ts';
-import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
+import { readIdempotencyKey, respondIdempotent, type IdempotencyErrors } from '../idempotency.ts';
 import { asParams, nulParam, pathOf } from '../parse.ts';
 import { toWire } from '../wire-errors.ts';
 
-const printable = (key: string) => key.replace(/[^\x20-\x7e]/g, '').slice(0, 255);
+const IDEMPOTENCY_ERRORS: IdempotencyErrors = {
+  mismatch: (key) =>
+    new ApiError(400, `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`, { type: 'idempotency_error' }),
+  inFlight: (key) =>
+    new ApiError(409, `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`, { code: 'idempotency_key_in_use' }),
+};
 
-/** POST with Idempotency-Key replay (contract Part A "Idempotency"), scoped by key and Stripe-Account. */
-async function idempotent(
-  ctx: Context,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  who: ApiCaller,
-  key: string,
-  params: Record<string, unknown>,
-  run: () => Promise<unknown>,
-): Promise<unknown> {
-  const outcome = await runIdempotent(
-    ctx,
-    { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key, method: req.method, path: pathOf(req.url), params },
-    async () => ({ status: 200, body: await run() }),
-    // Stripe stores the result once the endpoint begins executing, errors included, but nothing
-    // when parameters fail validation (Part B §5.5): a corrected retry may reuse the key.
-    (err) => (err instanceof ApiError && err.status < 500 && err.status !== 400 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', req.id).body } : null),
-  );
-  switch (outcome.kind) {
-    case 'fresh':
-      return outcome.result.body;
-    case 'replayed':
-      return reply.code(outcome.status).header('Idempotent-Replayed', 'true').type('application/json; charset=utf-8').send(outcome.body);
-    case 'mismatch':
-      throw new ApiError(
-        400,
-        'idempotency_error',
-        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${printable(key)}' if you meant to execute a different request.`,
-      );
-    case 'in_flight':
-      throw new ApiError(
-        409,
-        'invalid_request_error',
-        `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${printable(key)}. Please try again later.`,
-        'idempotency_key_in_use',
-      );
-  }
-}
+/**
+ * Stripe stores the result once the endpoint begins executing, errors included, but nothing when
+ * parameters fail validation (Part B §5.5): a corrected retry may reuse the key.
+ */
+const storedError = (requestId: string) => (err: unknown) =>
+  err instanceof ApiError && err.status < 500 && err.status !== 400 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', requestId).body } : null;
 
 function handlerFor(ctx: Context, route: ApiRoute) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
@@ -61,16 +34,20 @@ function handlerFor(ctx: Context, route: ApiRoute) {
       impliedAccount: route.impliesAccount?.(path),
     });
     if (route.ownKeyOnly && (caller.viaAccessToken || (caller.accountId !== caller.keyAccountId && !route.onBehalf))) {
-      throw new ApiError(400, 'invalid_request_error', 'This endpoint is only available with your own secret key, without Stripe-Account.');
+      throw new ApiError(400, 'This endpoint is only available with your own secret key, without Stripe-Account.');
     }
     enforceScope(caller, route.access);
     const params = route.method === 'POST' ? asParams(req.body) : asParams(req.query);
     const nul = nulParam(path, '') ?? nulParam(params, '');
-    if (nul !== null) throw new ApiError(400, 'invalid_request_error', `Invalid ${nul}: NUL characters are not allowed.`, 'parameter_invalid_string', nul);
+    if (nul !== null) throw new ApiError(400, `Invalid ${nul}: NUL characters are not allowed.`, { code: 'parameter_invalid_string', param: nul });
     const idem = readIdempotencyKey(req.headers['idempotency-key']);
-    if ('error' in idem) throw new ApiError(400, 'invalid_request_error', idem.error);
+    if ('error' in idem) throw new ApiError(400, idem.error);
     const run = () => route.handler(ctx, { caller, params, path, requestId: req.id, idempotencyKey: idem.key });
-    if (route.method === 'POST' && idem.key) return idempotent(ctx, req, reply, caller, idem.key, params, run);
+    if (route.method === 'POST' && idem.key) {
+      // Scoped by key and Stripe-Account (contract Part A "Idempotency").
+      const scope = `${caller.keyHash}:${caller.stripeAccount ?? ''}`;
+      return respondIdempotent(ctx, reply, { scope, key: idem.key, method: req.method, path: pathOf(req.url), params }, run, storedError(req.id), IDEMPOTENCY_ERRORS);
+    }
     return run();
   };
 }

@@ -7,16 +7,18 @@ import { authenticateClient, type AuthenticatedClient } from '../../oauth/client
 import { deauthorizeEndpoint } from '../../oauth/deauthorize.ts';
 import { tokenEndpoint } from '../../oauth/token.ts';
 import type { EventOrigin } from '../../webhooks/events.ts';
-import { readIdempotencyKey, runIdempotent } from '../idempotency.ts';
+import { readIdempotencyKey, respondIdempotent, type IdempotencyErrors } from '../idempotency.ts';
 import { asParams, pathOf } from '../parse.ts';
 import { toWire } from '../wire-errors.ts';
 import { methodNotAllowed } from './method-not-allowed.ts';
 
 type Endpoint = (ctx: Context, client: AuthenticatedClient, params: Record<string, unknown>, origin: EventOrigin) => Promise<unknown>;
 
-function printable(key: string): string {
-  return /^[\x20-\x7e]{1,255}$/.test(key) ? key : '(unprintable key)';
-}
+const IDEMPOTENCY_ERRORS: IdempotencyErrors = {
+  mismatch: (key) =>
+    new OAuthError('invalid_request', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`),
+  inFlight: () => new OAuthError('invalid_request', 'A request with this Idempotency-Key is still being processed. Retry shortly.', 409),
+};
 
 function handler(ctx: Context, endpoint: Endpoint) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
@@ -29,25 +31,15 @@ function handler(ctx: Context, endpoint: Endpoint) {
     if (!idem.key) return endpoint(ctx, client, params, origin);
 
     const stripeAccount = req.headers['stripe-account'];
-    const outcome = await runIdempotent(
+    const scope = `${client.keyHash}:${typeof stripeAccount === 'string' ? stripeAccount : ''}`;
+    return respondIdempotent(
       ctx,
-      { scope: `${client.keyHash}:${typeof stripeAccount === 'string' ? stripeAccount : ''}`, key: idem.key, method: req.method, path: pathOf(req.url), params },
-      async () => ({ status: 200, body: await endpoint(ctx, client, params, origin) }),
+      reply,
+      { scope, key: idem.key, method: req.method, path: pathOf(req.url), params },
+      () => endpoint(ctx, client, params, origin),
       (err) => (err instanceof OAuthError ? { status: err.status, body: toWire(err, 'oauth', req.id).body } : null),
+      IDEMPOTENCY_ERRORS,
     );
-    switch (outcome.kind) {
-      case 'fresh':
-        return outcome.result.body;
-      case 'replayed':
-        return reply.code(outcome.status).header('Idempotent-Replayed', 'true').send(outcome.body);
-      case 'mismatch':
-        throw new OAuthError(
-          'invalid_request',
-          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${printable(idem.key)}' if you meant to execute a different request.`,
-        );
-      case 'in_flight':
-        throw new OAuthError('invalid_request', 'A request with this Idempotency-Key is still being processed. Retry shortly.', 409);
-    }
   };
 }
 
