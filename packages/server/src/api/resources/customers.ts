@@ -1,6 +1,6 @@
 // Customers (Stripe API reference "Customers"): create, retrieve, update, delete, list by email.
 import { z } from 'zod';
-import { ApiError, noSuch } from '../../domain/errors.ts';
+import { noSuch } from '../../domain/errors.ts';
 import { randomBase62 } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
 import { recordResponse } from '../../store/idempotency.ts';
