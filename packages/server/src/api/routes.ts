@@ -1,9 +1,9 @@
 // The /v1 route table: every route with its declared access (read or write).
-import { testHelperAuthorize } from '../oauth/test-helper.ts';
 import { accountRoutes } from './resources/accounts.ts';
 import { chargeRoutes } from './resources/charges.ts';
 import { customerRoutes } from './resources/customers.ts';
 import { eventRoutes } from './resources/events.ts';
+import { testHelperRoutes } from './resources/test-helpers.ts';
 import { webhookEndpointRoutes } from './resources/webhook-endpoints.ts';
 import type { ApiRoute } from './route-table.ts';
 
@@ -13,10 +13,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...chargeRoutes,
   ...eventRoutes,
   ...webhookEndpointRoutes,
-  {
-    method: 'POST',
-    path: '/v1/test_helpers/oauth/authorize',
-    access: 'write',
-    handler: (ctx, req) => testHelperAuthorize(ctx, req.caller, req.params),
-  },
+  ...testHelperRoutes,
 ];

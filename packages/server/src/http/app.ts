@@ -19,7 +19,7 @@ import { DatabaseHealth, healthRoutes } from './routes/health.ts';
 import { metadataRoute, oauthApiRoutes } from './routes/oauth.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { headerSetFor, headerSets } from './security-headers.ts';
-import { familyOf, toWire, type Family } from './wire-errors.ts';
+import { familyOf, toWire, type Family, type WireError } from './wire-errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,11 +47,15 @@ export const BODY_LIMIT = 1024 * 1024;
 function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify({ error: 'invalid_request', error_description: 'The HTTP request could not be parsed.' });
+  const requestId = newRequestId();
+  // No request object exists yet, so no reply either: the one serializer's output, written by hand.
+  const wire = toWire(new OAuthError('invalid_request', 'The HTTP request could not be parsed.', status), 'oauth', requestId);
+  const body = JSON.stringify(wire.body);
+  const headers = Object.entries(wire.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
-        `Request-Id: ${newRequestId()}\r\nCache-Control: no-store\r\nPragma: no-cache\r\n` +
+        `Request-Id: ${requestId}\r\n${headers}` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
@@ -63,6 +67,15 @@ function misdirected(family: ReturnType<typeof familyOf>): Error {
   if (family === 'api') return new ApiError(421, message);
   if (family === 'oauth' || family === 'authorize') return new OAuthError('invalid_request', message, 421);
   return new PageError(421, 'Wrong address', message);
+}
+
+/** Writes a WireError: a page for pages, else the JSON envelope toWire built. */
+function sendWire(reply: FastifyReply, wire: WireError, family: Family): FastifyReply {
+  reply.code(wire.status).headers(wire.headers);
+  if (family === 'page' && wire.page) {
+    return reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(errorPage(wire.page.title, wire.page.message));
+  }
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(wire.body));
 }
 
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
@@ -87,13 +100,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     frameworkErrors: (err, req, res) => {
       const family = familyOf(req.url);
       const wire = toWire(err, family, String(req.id));
-      const reply = res as unknown as FastifyReply;
-      void reply
-        .code(wire.status)
-        .headers(headerSetFor(headers, family, req.url))
-        .headers({ ...wire.headers, 'Request-Id': String(req.id) })
-        .type('application/json; charset=utf-8')
-        .send(JSON.stringify(wire.body));
+      const reply = (res as unknown as FastifyReply).headers(headerSetFor(headers, family, req.url)).header('Request-Id', String(req.id));
+      void sendWire(reply, wire, family);
     },
   });
 
@@ -185,22 +193,22 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       health.unavailable();
       ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: pathOf(req.url), reason: wire.databaseUnavailable }, 'database unavailable');
     }
-    reply.code(wire.status).headers(wire.headers);
-    if (family === 'page' && wire.page) {
-      return reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(errorPage(wire.page.title, wire.page.message));
-    }
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(wire.body));
+    return sendWire(reply, wire, family);
   });
 
-  app.setNotFoundHandler(async (req, reply) => {
+  // Unknown routes go through the error handler like every other refusal, in the path's envelope
+  // (any /oauth/ path gets the OAuth one).
+  app.setNotFoundHandler(async (req) => {
     const path = pathOf(req.url).slice(0, 200);
     const family = requestFamily(req);
-    reply.code(404);
     if (family === 'api') {
-      return { error: { message: `Unrecognized request URL (${req.method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, type: 'invalid_request_error' } };
+      throw new ApiError(404, `Unrecognized request URL (${req.method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`);
     }
-    if (family === 'oauth' || path.startsWith('/oauth/')) return { error: 'invalid_request', error_description: `Unrecognized request URL (${req.method}: ${path}).` };
-    return reply.type('text/html; charset=utf-8').send(errorPage('Page not found', 'There is no page at this address.'));
+    if (family === 'oauth' || path.startsWith('/oauth/')) {
+      req.connectdFamily = 'oauth';
+      throw new OAuthError('invalid_request', `Unrecognized request URL (${req.method}: ${path}).`, 404);
+    }
+    throw new PageError(404, 'Page not found', 'There is no page at this address.');
   });
 
   healthRoutes(app, ctx, health);

@@ -1,16 +1,18 @@
 // POST /v1/test_helpers/oauth/authorize (contract Part A "Test-mode shortcut"): with the
 // platform's test secret key, creates a fresh test account, authorizes it and returns the code.
 // It never connects an existing account.
-import { ApiError, AuthorizePageError } from '../domain/errors.ts';
-import type { Context } from '../context.ts';
-import type { ApiCaller } from '../api/authenticate.ts';
-import { validateAuthorizeRequest } from './authorize.ts';
-import { createTestAccount, issueCode } from './interaction.ts';
-import type { Params } from './params.ts';
-import { recordResponse } from '../store/idempotency.ts';
-import { findPlatformByClientId } from '../store/platforms.ts';
+// A /v1 handler that drives the OAuth interaction's own rules (oauth/authorize.ts, oauth/interaction.ts).
+import { ApiError, AuthorizePageError } from '../../domain/errors.ts';
+import type { Context } from '../../context.ts';
+import type { ApiCaller } from '../authenticate.ts';
+import type { ApiRoute } from '../route-table.ts';
+import { validateAuthorizeRequest } from '../../oauth/authorize.ts';
+import { createTestAccount, issueCode } from '../../oauth/interaction.ts';
+import type { Params } from '../../oauth/params.ts';
+import { recordResponse } from '../../store/idempotency.ts';
+import { findPlatformByClientId } from '../../store/platforms.ts';
 
-export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body: Params) {
+async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body: Params) {
   if (caller.mode !== 'test' || caller.viaAccessToken || caller.stripeAccount) {
     throw new ApiError(400, 'Test helpers are available only with your test secret key, without Stripe-Account.');
   }
@@ -51,3 +53,12 @@ export async function testHelperAuthorize(ctx: Context, caller: ApiCaller, body:
     return body;
   });
 }
+
+export const testHelperRoutes: ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/v1/test_helpers/oauth/authorize',
+    access: 'write',
+    handler: (ctx, req) => testHelperAuthorize(ctx, req.caller, req.params),
+  },
+];
