@@ -365,17 +365,21 @@ export interface DeliveryLogRow extends DeliveriesTable {
   account_id: string;
 }
 
-export function listDeliveriesOfEndpoint(db: Db, endpointId: string, limit = 50): Promise<DeliveryLogRow[]> {
-  return db
+/** The latest `limit` deliveries of each endpoint, newest first, in one query (the dashboard's log). */
+export async function listRecentDeliveries(db: Db, endpointIds: string[], limit = 50): Promise<Map<string, DeliveryLogRow[]>> {
+  const byEndpoint = new Map<string, DeliveryLogRow[]>(endpointIds.map((id) => [id, []]));
+  if (endpointIds.length === 0) return byEndpoint;
+  const ranked = db
     .selectFrom('deliveries')
     .innerJoin('events', 'events.id', 'deliveries.event_id')
     .selectAll('deliveries')
     .select(['events.type as event_type', 'events.account_id as account_id'])
-    .where('deliveries.endpoint_id', '=', endpointId)
-    .orderBy('deliveries.created', 'desc')
-    .orderBy('deliveries.id')
-    .limit(limit)
-    .execute();
+    .select(sql<number>`row_number() over (partition by deliveries.endpoint_id order by deliveries.created desc, deliveries.id)`.as('rank'))
+    .where('deliveries.endpoint_id', 'in', endpointIds)
+    .as('ranked');
+  const rows = await db.selectFrom(ranked).selectAll().where('rank', '<=', limit).orderBy('created', 'desc').orderBy('id').execute();
+  for (const row of rows) byEndpoint.get(row.endpoint_id)?.push(row);
+  return byEndpoint;
 }
 
 /** A delivery's id if it exists and goes to one of the account's endpoints. */

@@ -91,6 +91,15 @@ describe('private webhook targets denied', () => {
       assert.equal(r.status, 400, url);
       assert.match(r.text, /role="alert">That URL is not allowed: /, url);
     }
+    // One URL rule with /v1 (webhooks/endpoints.ts): credentials in the URL and non-http schemes are refused here too.
+    for (const url of ['https://user:pass@hooks.example.com/x', 'https://user@hooks.example.com/x', 'ftp://hooks.example.com/x', 'not a url']) {
+      const r = await c.post('/dashboard/webhooks', { _csrf: csrf, url, mode: 'test' });
+      assert.equal(r.status, 400, url);
+      assert.match(r.text, /role="alert">Enter an http or https URL, without a user name or password\./, url);
+      const v1 = await post(`${server.url}/v1/webhook_endpoints`, { url, 'enabled_events[]': '*' }, { authorization: `Bearer ${A.testSecret}` });
+      assert.equal(v1.status, 400, `${url}: ${v1.text}`);
+      assert.equal((v1.json.error as Record<string, unknown>).param, 'url');
+    }
     assert.equal(await count(), before);
   });
 

@@ -2,26 +2,18 @@
 // at creation; `connect: true` endpoints receive the events of connected accounts.
 import { z } from 'zod';
 import { ApiError, noSuch } from '../../domain/errors.ts';
-import { newWebhookSecret } from '../../domain/ids.ts';
 import type { Context } from '../../context.ts';
 import type { WebhookEndpointsTable } from '../../store/schema.ts';
 import { recordResponse } from '../../store/idempotency.ts';
-import { findEndpoint, insertEndpoint, listEndpoints, lockEndpoint, updateEndpoint } from '../../store/webhook-endpoints.ts';
+import { findEndpoint, listEndpoints, lockEndpoint, updateEndpoint } from '../../store/webhook-endpoints.ts';
 import { listObject, pageInMemory } from '../list.ts';
 import { expand, expandOnly, integer, listOnly, mergeMetadata, metadata, noParams, paramSchema, parseParams, text } from '../params.ts';
 import { DEFAULT_OVERLAP, rollEndpointSecret } from '../../webhooks/roll-secret.ts';
-import { refuseUrl } from '../../webhooks/ssrf.ts';
+import { createEndpoint, isWebhookUrl, MAX_URL_LENGTH, refuseWebhookUrl } from '../../webhooks/endpoints.ts';
 import type { ApiRoute } from '../route-table.ts';
 
 
-const url = z.string().max(2048).refine((u) => {
-  try {
-    const p = new URL(u);
-    return (p.protocol === 'https:' || p.protocol === 'http:') && !p.username && !p.password;
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
+const url = z.string().max(MAX_URL_LENGTH).refine(isWebhookUrl, 'must be an absolute http(s) URL');
 const events = z.array(z.string().max(100)).min(1).max(50);
 const createParams = paramSchema({ url, enabled_events: events, connect: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), api_version: z.string().optional(), expand });
 const updateParams = paramSchema({ url: url.optional(), enabled_events: events.optional(), disabled: z.enum(['true', 'false']).optional(), description: text(5000).optional(), metadata: metadata.optional(), expand });
@@ -55,11 +47,9 @@ function checkEvents(list: string[] | undefined): void {
 }
 
 function checkUrl(ctx: Context, u: string, livemode: boolean): void {
-  // Stripe requires https for live endpoints; test endpoints may be http (local development).
-  if (livemode && !u.startsWith('https://')) throw new ApiError(400, 'Live-mode webhook endpoints must use https.', { code: 'url_invalid', param: 'url' });
-  // Where webhooks may be sent (docs/webhooks.md); names are checked again at every send.
-  const refused = refuseUrl(u, livemode, ctx.config.webhookPrivateTargets);
-  if (refused) throw new ApiError(400, `Invalid URL: ${refused}.`, { code: 'url_invalid', param: 'url' });
+  const refusal = refuseWebhookUrl(ctx, u, livemode);
+  if (refusal?.reason === 'https_required') throw new ApiError(400, 'Live-mode webhook endpoints must use https.', { code: 'url_invalid', param: 'url' });
+  if (refusal) throw new ApiError(400, `Invalid URL: ${refusal.detail}.`, { code: 'url_invalid', param: 'url' });
 }
 
 async function load(ctx: Context, accountId: string, livemode: boolean, endpointId: string) {
@@ -80,14 +70,12 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       checkEvents(p.enabled_events);
       const livemode = req.caller.mode === 'live';
       checkUrl(ctx, p.url, livemode);
-      const secret = newWebhookSecret();
       // The Idempotency-Key's answer commits with the change (docs/testing-platform-api.md).
       return ctx.store.transaction(async (trx) => {
-        const row = await insertEndpoint(trx, ctx.sealKey, {
-          accountId: req.caller.accountId, url: p.url, secret, livemode, connect: p.connect === 'true', enabledEvents: p.enabled_events,
-          description: p.description ?? null, now: ctx.clock.now(),
+        const { endpoint, secret } = await createEndpoint(ctx, trx, {
+          accountId: req.caller.accountId, url: p.url, livemode, connect: p.connect === 'true', enabledEvents: p.enabled_events, description: p.description ?? null,
         });
-        const body = endpointObject(row, secret);
+        const body = endpointObject(endpoint, secret);
         await recordResponse(trx, { body });
         return body;
       });
