@@ -10,18 +10,25 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'unsupported_response_type';
 
+export interface OAuthErrorOptions {
+  /** Default 401 for invalid_client, else 400. */
+  status?: number;
+  headers?: Record<string, string>;
+}
+
 /** `{error, error_description}` under /oauth. */
 export class OAuthError extends Error {
+  readonly status: number;
   readonly headers: Record<string, string>;
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
-    readonly status = error === 'invalid_client' ? 401 : 400,
-    headers: Record<string, string> = {},
+    options: OAuthErrorOptions = {},
   ) {
     super(description);
     this.name = 'OAuthError';
-    this.headers = headers;
+    this.status = options.status ?? (error === 'invalid_client' ? 401 : 400);
+    this.headers = options.headers ?? {};
   }
 }
 

@@ -49,7 +49,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const requestId = newRequestId();
   // No request object exists yet, so no reply either: the one serializer's output, written by hand.
-  const wire = toWire(new OAuthError('invalid_request', 'The HTTP request could not be parsed.', status), 'oauth', requestId);
+  const wire = toWire(new OAuthError('invalid_request', 'The HTTP request could not be parsed.', { status }), 'oauth', requestId);
   const body = JSON.stringify(wire.body);
   const headers = Object.entries(wire.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   if (socket.writable) {
@@ -65,7 +65,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 function misdirected(family: ReturnType<typeof familyOf>): Error {
   const message = 'This server does not answer for that host name. Use the address it prints at start, or add the name with --allowed-hosts.';
   if (family === 'api') return new ApiError(421, message);
-  if (family === 'oauth' || family === 'authorize') return new OAuthError('invalid_request', message, 421);
+  if (family === 'oauth' || family === 'authorize') return new OAuthError('invalid_request', message, { status: 421 });
   return new PageError(421, 'Wrong address', message);
 }
 
@@ -206,7 +206,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     }
     if (family === 'oauth' || path.startsWith('/oauth/')) {
       req.connectdFamily = 'oauth';
-      throw new OAuthError('invalid_request', `Unrecognized request URL (${req.method}: ${path}).`, 404);
+      throw new OAuthError('invalid_request', `Unrecognized request URL (${req.method}: ${path}).`, { status: 404 });
     }
     throw new PageError(404, 'Page not found', 'There is no page at this address.');
   });

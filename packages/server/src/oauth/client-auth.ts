@@ -25,7 +25,7 @@ export function challenge(scheme: Scheme): Record<string, string> {
 }
 
 function fail(scheme: Scheme, description: string): OAuthError {
-  return new OAuthError('invalid_client', description, 401, challenge(scheme));
+  return new OAuthError('invalid_client', description, { headers: challenge(scheme) });
 }
 
 export async function authenticateClient(

@@ -24,8 +24,7 @@ export async function deauthorizeEndpoint(
     new OAuthError(
       'invalid_client',
       `This application is not connected to stripe account ${shown}, or that account does not exist.`,
-      401,
-      challenge(client.scheme),
+      { headers: challenge(client.scheme) },
     );
 
   const platform = client.platform;

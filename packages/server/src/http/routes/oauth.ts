@@ -17,7 +17,7 @@ type Endpoint = (ctx: Context, client: AuthenticatedClient, params: Record<strin
 const IDEMPOTENCY_ERRORS: IdempotencyErrors = {
   mismatch: (key) =>
     new OAuthError('invalid_request', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`),
-  inFlight: () => new OAuthError('invalid_request', 'A request with this Idempotency-Key is still being processed. Retry shortly.', 409),
+  inFlight: () => new OAuthError('invalid_request', 'A request with this Idempotency-Key is still being processed. Retry shortly.', { status: 409 }),
 };
 
 function handler(ctx: Context, endpoint: Endpoint) {
