@@ -1,4 +1,4 @@
-// Stripe's list object (Part B §5.6).
+// Stripe's list object (docs/contract.md Part B §5.6).
 import { ApiError } from '../domain/errors.ts';
 import type { ListQuery } from '../store/resources.ts';
 

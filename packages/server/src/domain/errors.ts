@@ -1,7 +1,7 @@
-// One error system (ARCHITECTURE "Habits"): handlers throw these, and http/ serializes them into
+// One error system (docs/architecture.md "Habits"): handlers throw these, and http/ serializes them into
 // one of two wire envelopes. Anything else becomes a generic 500 that leaks nothing.
 
-/** The six OAuth error codes Stripe's SDKs know (contract Part A "Token endpoint"). */
+/** The six OAuth error codes Stripe's SDKs know (docs/contract.md Part A "Token endpoint"). */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_grant'
@@ -27,7 +27,7 @@ export class OAuthError extends Error {
 
 export type ApiErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 
-/** `{error:{type, code?, message, param?}}` under /v1 (contract Part B §5.3). */
+/** `{error:{type, code?, message, param?}}` under /v1 (docs/contract.md Part B §5.3). */
 export class ApiError extends Error {
   readonly headers: Record<string, string>;
   constructor(
@@ -47,7 +47,7 @@ export class ApiError extends Error {
 
 /**
  * An authorize error shown in the browser as a JSON document, never redirected
- * (contract Part A "Authorize errors"). `body` is the exact document.
+ * (docs/contract.md Part A "Authorize errors"). `body` is the exact document.
  */
 export class AuthorizePageError extends Error {
   constructor(

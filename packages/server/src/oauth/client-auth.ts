@@ -1,4 +1,4 @@
-// Client authentication for /oauth/token and /oauth/deauthorize (contract Part A "Token endpoint",
+// Client authentication for /oauth/token and /oauth/deauthorize (docs/contract.md Part A "Token endpoint",
 // Part B §2.1): Bearer, Basic (username = key), or body client_secret; the header wins.
 import { credentialFailure, OAuthError } from '../domain/errors.ts';
 import { maskKey, patterns, type Mode } from '../domain/ids.ts';
@@ -36,7 +36,7 @@ function fromHeader(header: string): { scheme: Scheme; key: string | null } {
   if (scheme === 'basic') {
     const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    // Stripe reads the Basic username as the API key (contract Part B §2.1).
+    // Stripe reads the Basic username as the API key (docs/contract.md Part B §2.1).
     const user = colon >= 0 ? decoded.slice(0, colon) : '';
     return { scheme: 'Basic', key: user || null };
   }
@@ -47,7 +47,7 @@ export async function authenticateClient(
   ctx: Context,
   input: { authorization: string | string[] | undefined; body: Params; query: Params },
 ): Promise<AuthenticatedClient> {
-  // Credentials are never accepted in the URL (RFC 6749 §2.3.1; security plan TK-05, BI-59).
+  // Credentials are never accepted in the URL (RFC 6749 §2.3.1; docs/security-model.md TK-05, BI-59).
   if (input.query.client_secret !== undefined) {
     throw new OAuthError('invalid_request', 'Client credentials must not be sent in the query string');
   }

@@ -13,7 +13,7 @@ import { toWire } from '../wire-errors.ts';
 
 const printable = (key: string) => key.replace(/[^\x20-\x7e]/g, '').slice(0, 255);
 
-/** POST with Idempotency-Key replay (contract Part A "Idempotency"), scoped by key and Stripe-Account. */
+/** POST with Idempotency-Key replay (docs/contract.md Part A "Idempotency"), scoped by key and Stripe-Account. */
 async function idempotent(
   ctx: Context,
   req: FastifyRequest,
@@ -28,7 +28,7 @@ async function idempotent(
     { scope: `${who.keyHash}:${who.stripeAccount ?? ''}`, key, method: req.method, path: pathOf(req.url), params },
     async () => ({ status: 200, body: await run() }),
     // Stripe stores the result once the endpoint begins executing, errors included, but nothing
-    // when parameters fail validation (Part B §5.5): a corrected retry may reuse the key.
+    // when parameters fail validation (docs/contract.md Part B §5.5): a corrected retry may reuse the key.
     (err) => (err instanceof ApiError && err.status < 500 && err.status !== 400 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', req.id).body } : null),
   );
   switch (outcome.kind) {

@@ -78,11 +78,11 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return session;
   }
 
-  /** CSRF: the session's token, plus Origin and Fetch Metadata as defence in depth (UI-02, BI-34). */
+  /** CSRF: the session's token, plus Origin and Fetch Metadata as defence in depth (docs/security-model.md UI-02, BI-34). */
   async function formSession(req: FastifyRequest): Promise<Session> {
     const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
-    // Under `Referrer-Policy: no-referrer` (UI-04) browsers send `Origin: null` on their own form
+    // Under `Referrer-Policy: no-referrer` (docs/security-model.md UI-04) browsers send `Origin: null` on their own form
     // POSTs; accept that only when Fetch Metadata (browser-set, unforgeable by pages) says same-origin.
     const sameOrigin =
       origin === undefined ||
@@ -113,7 +113,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return session;
   }
 
-  // Only same-site dashboard paths may be a post-login destination (security plan AZ-16).
+  // Only same-site dashboard paths may be a post-login destination (docs/security-model.md AZ-16).
   const safeNext = (v: unknown) => (typeof v === 'string' && /^\/dashboard(\/[a-z-]+)*$/.test(v) ? v : '/dashboard');
 
   app.get('/static/connectd.css', async (_req, reply) =>
@@ -184,7 +184,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     const { params } = await validateAuthorizeRequest(ctx, asParams(req.query));
     reply.header('Cache-Control', 'no-store');
     const existing = await currentSession(req);
-    // Already connected and always_prompt is not true: skip the confirmation (Part A "Already connected").
+    // Already connected and always_prompt is not true: skip the confirmation (docs/contract.md Part A "Already connected").
     if (existing?.accountId && (await canSkipConsent(ctx, params, existing.accountId))) {
       const { redirectUrl } = await issueCode(ctx.store.db, ctx, params, existing.accountId);
       return reply.code(302).header('Location', redirectUrl).send();
@@ -204,7 +204,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return reply.code(303).header('Location', `/oauth/consent/${id}`).send();
   });
 
-  /** The stored transaction, bound to this browser session (security plan AZ-17, BI-35). */
+  /** The stored transaction, bound to this browser session (docs/security-model.md AZ-17, BI-35). */
   async function pending(req: FastifyRequest<{ Params: { id: string } }>, session: Session | null) {
     const row = /^[A-Za-z0-9]{32}$/.test(req.params.id) ? await findAuthorizeRequest(ctx.store.db, req.params.id, ctx.clock.now()) : undefined;
     if (!row) {
@@ -237,7 +237,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     if (!location) {
       throw new PageError(409, 'Already answered', 'This connection request was already answered. Return to the platform to start again.');
     }
-    // 303 after a POST that carried credentials, never 307/308 (security plan AZ-13).
+    // 303 after a POST that carried credentials, never 307/308 (docs/security-model.md AZ-13).
     return reply.code(303).header('Location', location).header('Cache-Control', 'no-store').send();
   }
 
@@ -300,7 +300,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
     return finish(reply, p, session, async (trx) => (await issueCode(trx, ctx, p.params, accountId)).redirectUrl);
   });
 
-  // "Skip this form" (Part A "Test-mode shortcut"): development client_id only.
+  // "Skip this form" (docs/contract.md Part A "Test-mode shortcut"): development client_id only.
   app.post('/oauth/consent/:id/skip', async (req: IdReq, reply) => {
     const session = await formSession(req);
     const p = await pending(req, session);
