@@ -1,4 +1,4 @@
-// The baseline: Fastify hello-world, measured in the same run as connectd (ARCHITECTURE "Speed").
+// The baseline: Fastify hello-world, measured in the same run as connectd (docs/architecture.md "Speed").
 import Fastify from 'fastify';
 
 const app = Fastify();

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick]`: throughput and latency of connectd's hot paths as ratios to a Fastify
-// hello-world measured in the same run, on the same machine (issue 8, ARCHITECTURE "Speed").
+// hello-world measured in the same run, on the same machine (issue 8, docs/architecture.md "Speed").
 // Loopback only, bounded durations, every child stopped with a deadline. Writes
 // bench/results/latest.json and prints a table. Environment: BENCH_SECONDS, BENCH_CONNECTIONS,
 // BENCH_CODES, BENCH_LOG_LEVEL, BENCH_DATABASE_URL (PostgreSQL; TEST_DATABASE_URL also works),

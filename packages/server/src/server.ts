@@ -55,7 +55,7 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
     {
       level: config.logLevel,
       base: { pid: process.pid },
-      // Defence in depth: our log calls never pass these, but a mistake must not leak them (SE-04).
+      // Defence in depth: our log calls never pass these, but a mistake must not leak them (docs/security-model.md SE-04).
       redact: { paths: ['password', 'code', 'refresh_token', 'access_token', 'client_secret', 'authorization', '*.authorization', 'secret'], censor: '[redacted]' },
     },
     stream ?? destination ?? undefined,

@@ -1,4 +1,4 @@
-// /v1 authentication (contract Part A "Acting on behalf", Part B §5): secret key or OAuth access
+// /v1 authentication (docs/contract.md Part A "Acting on behalf", Part B §5): secret key or OAuth access
 // token by Bearer or Basic, one indexed lookup by hash, then the Stripe-Account header.
 import { parseAuthorization } from '../domain/authorization.ts';
 import { ApiError, credentialFailure } from '../domain/errors.ts';
@@ -47,12 +47,12 @@ export async function authenticateApi(
     throw unauthorized('This API call cannot be made with a publishable API key. Please use a secret API key.');
   }
   if (!patterns.secretKey.test(key)) throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
-  // Stripe-Account: one well-formed value; duplicates are 400, never "first one wins" (AP-07).
+  // Stripe-Account: one well-formed value; duplicates are 400, never "first one wins" (docs/security-model.md AP-07).
   const sa = headers.stripeAccount;
   if (Array.isArray(sa) || (sa !== undefined && !patterns.account.test(sa))) {
     throw new ApiError(400, 'The Stripe-Account header must be a single connected account id (acct_…).', { param: 'Stripe-Account' });
   }
-  // A URL that names an account (GET /v1/accounts/acct_…) implies the header (Part B §5.1).
+  // A URL that names an account (GET /v1/accounts/acct_…) implies the header (docs/contract.md Part B §5.1).
   const implied = headers.impliedAccount;
   if (implied !== undefined && sa !== undefined && sa !== implied) {
     throw new ApiError(400, 'The Stripe-Account header names another account than the URL.', { param: 'Stripe-Account' });
@@ -65,7 +65,7 @@ export async function authenticateApi(
   if (revoked || record.kind === 'publishable') throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
 
   if (record.kind === 'access_token') {
-    // An access token acts only on its own account, within its scope (Part A; AP-04).
+    // An access token acts only on its own account, within its scope (docs/contract.md Part A "Acting on behalf"; docs/security-model.md AP-04).
     if (stripeAccount && stripeAccount !== record.account_id) throw noAccess(key, stripeAccount);
     return {
       accountId: record.account_id,

@@ -1,4 +1,4 @@
-// /v1 parameter validation with zod, mapped to Stripe's error shapes (Part B §5.3):
+// /v1 parameter validation with zod, mapped to Stripe's error shapes (docs/contract.md Part B §5.3):
 // unknown → parameter_unknown, missing → parameter_missing, malformed → parameter_invalid_*.
 import { z } from 'zod';
 import { ApiError } from '../domain/errors.ts';

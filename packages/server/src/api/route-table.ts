@@ -1,5 +1,5 @@
-// Every /v1 route declares whether it reads or writes (contract Part A "Acting on behalf";
-// security plan AP-01). A read_only connection may only read; an undeclared route is a write.
+// Every /v1 route declares whether it reads or writes (docs/contract.md Part A "Acting on behalf";
+// docs/security-model.md AP-01). A read_only connection may only read; an undeclared route is a write.
 import type { Context } from '../context.ts';
 import type { ApiCaller } from './authenticate.ts';
 
@@ -19,7 +19,7 @@ export interface ApiRoute {
   /** Fastify path, e.g. /v1/customers/:id */
   path: string;
   access: Access;
-  /** Account named in the URL: it implies Stripe-Account (Part B §5.1). */
+  /** Account named in the URL: it implies Stripe-Account (docs/contract.md Part B §5.1). */
   impliesAccount?: (path: Record<string, string>) => string | undefined;
   /** Only the authenticating account itself may call it (no Stripe-Account, no access token). */
   ownKeyOnly?: boolean;

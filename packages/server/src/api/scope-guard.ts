@@ -1,4 +1,4 @@
-// A read_only connection may read, never write (contract Part A "Acting on behalf"; AP-02).
+// A read_only connection may read, never write (docs/contract.md Part A "Acting on behalf"; docs/security-model.md AP-02).
 import { ApiError } from '../domain/errors.ts';
 import type { ApiCaller } from './authenticate.ts';
 import type { Access } from './route-table.ts';

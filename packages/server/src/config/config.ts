@@ -18,7 +18,7 @@ const schema = z.object({
   secret: z.string().min(32).optional(),
   /** Key file holding the server secret when CONNECTD_SECRET is not set; none for `:memory:`. */
   secretFile: z.string().min(1).optional(),
-  // Contract Part A "Codes": 300 s by default, at most 600 s (security plan CD-03).
+  // docs/contract.md Part A "Codes": 300 s by default, at most 600 s (docs/security-model.md CD-03).
   codeTtl: z.coerce.number().int().min(1).max(600),
   apiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/),
   environment: z.enum(['development', 'production']),
@@ -45,7 +45,7 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema> & { publicUrl: string; webhookPrivateTargets: PrivateTargets };
 
-/** Newest API version of the stripe-node release in our lockfile (contract Part A "Events"). */
+/** Newest API version of the stripe-node release in our lockfile (docs/contract.md Part A "Events"). */
 export const DEFAULT_API_VERSION = '2026-10-28.endive';
 
 export const DEFAULTS = {

@@ -1,5 +1,5 @@
-// Identifier and key formats (contract Part B §6). We validate prefixes, and generate bodies
-// from a CSPRNG with rejection sampling so every base62 character is equally likely (CD-01).
+// Identifier and key formats (docs/contract.md Part B §6). We validate prefixes, and generate bodies
+// from a CSPRNG with rejection sampling so every base62 character is equally likely (docs/security-model.md CD-01).
 import { randomFillSync } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -87,7 +87,7 @@ export const patterns = {
 
 /**
  * Masks a key the way Stripe does in error messages: prefix kept, body starred, last four shown
- * (contract Part B §5.2, "sk_test_********************1234"). Anything that does not look like a
+ * (docs/contract.md Part B §5.2, "sk_test_********************1234"). Anything that does not look like a
  * key is reduced to stars so we never echo arbitrary input.
  */
 export function maskKey(key: string): string {

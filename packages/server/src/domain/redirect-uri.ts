@@ -1,4 +1,4 @@
-// Redirect URI rules (contract Part A "Modes and client ids", Part B §1.3; security plan AZ-02, AZ-06).
+// Redirect URI rules (docs/contract.md Part A "Modes and client ids", Part B §1.3; docs/security-model.md AZ-02, AZ-06).
 import type { Mode } from './ids.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -38,12 +38,12 @@ export function usableInMode(uri: string, mode: Mode): boolean {
   return mode === 'test' || uri.startsWith('https://');
 }
 
-/** Exact, byte-for-byte comparison: no normalisation of case, ports, paths or queries (AZ-02). */
+/** Exact, byte-for-byte comparison: no normalisation of case, ports, paths or queries (docs/security-model.md AZ-02). */
 export function matchRegisteredRedirectUri(requested: string, registered: readonly string[]): string | null {
   return registered.find((r) => r === requested) ?? null;
 }
 
-/** Appends parameters, keeping a registered query string intact (security plan AZ-05). */
+/** Appends parameters, keeping a registered query string intact (docs/security-model.md AZ-05). */
 export function appendQuery(uri: string, params: Record<string, string | undefined>): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) qs.append(k, v);

@@ -1,4 +1,4 @@
-// OAuth scopes for Standard accounts (contract Part B §1.1, §2.3): read_write ⊃ read_only.
+// OAuth scopes for Standard accounts (docs/contract.md Part B §1.1, §2.3): read_write ⊃ read_only.
 export type Scope = 'read_only' | 'read_write';
 
 export function parseScope(value: string): Scope | null {

@@ -1,4 +1,4 @@
-// Secrets at rest (contract Part A "Secrets at rest"; security plan SE-01, SE-02, AC-01..AC-03).
+// Secrets at rest (docs/contract.md Part A "Secrets at rest"; docs/security-model.md SE-01, SE-02, AC-01…AC-03).
 import {
   createCipheriv,
   createDecipheriv,
@@ -30,13 +30,13 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 // OWASP Password Storage Cheat Sheet, scrypt: N=2^17, r=8, p=1 or an equivalent row; this is the
-// row N=2^15, r=8, p=3 that security plan AC-01 names. Each hash holds 128·N·r bytes while it runs:
+// row N=2^15, r=8, p=3 that docs/security-model.md AC-01 names. Each hash holds 128·N·r bytes while it runs:
 // 32 MiB here against 128 MiB for N=2^17, which alone put the server over its memory budget
 // (docs/performance.md "Memory"), for about 0.6 of the CPU time. Not lower: at 32 MiB and more
 // glibc serves the buffer with mmap and returns it when the hash ends; a 16 MiB buffer (N=2^14)
 // stays in the malloc arena of each threadpool thread that hashed, resident for good.
-// maxmem must still be raised (32 MiB plus a few KiB > Node's 32 MiB default, AC-02), and
-// covers hashes stored with N=2^17, which verify as before and are redone at sign-in (AC-04).
+// maxmem must still be raised (32 MiB plus a few KiB > Node's 32 MiB default; docs/security-model.md AC-02), and
+// covers hashes stored with N=2^17, which verify as before and are redone at sign-in (docs/security-model.md AC-04).
 export const PASSWORD_PARAMS = { N: 2 ** 15, r: 8, p: 3 } as const;
 const MAXMEM = 256 * 1024 * 1024;
 const MAX_PASSWORD_BYTES = 1024;
@@ -47,7 +47,7 @@ function scrypt(password: Buffer, salt: Buffer, len: number, opts: ScryptOptions
   );
 }
 
-/** Bounds concurrent memory-hard hashes (security plan AC-03): each one holds 32 MiB (128 MiB for an older hash). */
+/** Bounds concurrent memory-hard hashes (docs/security-model.md AC-03): each one holds 32 MiB (128 MiB for an older hash). */
 class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -87,7 +87,7 @@ export function passwordTooLong(password: string): boolean {
   return normalize(password).length > MAX_PASSWORD_BYTES;
 }
 
-/** `scrypt$N$r$p$salt$hash`, self-describing so parameters can be raised later (AC-04). */
+/** `scrypt$N$r$p$salt$hash`, self-describing so parameters can be raised later (docs/security-model.md AC-04). */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const { N, r, p } = PASSWORD_PARAMS;
@@ -97,7 +97,7 @@ export async function hashPassword(password: string): Promise<string> {
 
 /**
  * True when a stored hash was made with other parameters than today's (an older release's
- * N=2^17 row): the sign-in that verified it stores a new hash (security plan AC-04).
+ * N=2^17 row): the sign-in that verified it stores a new hash (docs/security-model.md AC-04).
  */
 export function passwordNeedsRehash(stored: string): boolean {
   const [scheme, n, r, p] = stored.split('$');
@@ -129,7 +129,7 @@ export function registerPendingPasswordHash(placeholder: string, hash: Promise<s
 }
 
 // A hash of a random password, verified against when the account does not exist, so that
-// unknown and known emails take the same time (security plan AC-10).
+// unknown and known emails take the same time (docs/security-model.md AC-10).
 let dummyHash: Promise<string> | undefined;
 
 export async function verifyPassword(password: string, storedValue: string | null): Promise<boolean> {
@@ -153,7 +153,7 @@ export async function verifyPassword(password: string, storedValue: string | nul
 
 /**
  * AES-256-GCM for secrets we must recover (webhook signing secrets sign every delivery,
- * security plan SE-02). Output: `v1.<iv>.<tag>.<ciphertext>`, base64url.
+ * docs/security-model.md SE-02). Output: `v1.<iv>.<tag>.<ciphertext>`, base64url.
  */
 export function encryptSecret(key: Buffer, plaintext: string): string {
   // A pooled CSPRNG draw: a randomBytes call per seal cost more than the cipher (issue 8).

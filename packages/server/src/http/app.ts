@@ -40,7 +40,7 @@ export const BODY_LIMIT = 1024 * 1024;
 
 /**
  * Requests Node's HTTP parser refuses before any route runs (Content-Length with Transfer-Encoding,
- * bad framing, oversized headers; security plan BI-63, TR-06). Fastify's default body has a
+ * bad framing, oversized headers; docs/security-model.md BI-63, TR-06). Fastify's default body has a
  * non-OAuth `error` string, which stripe-python cannot handle; this one is an OAuth
  * invalid_request with a Request-Id, like every other response.
  */
@@ -105,7 +105,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     },
   });
 
-  // Only form bodies: Stripe's wire format everywhere (Part B §0, §5.7), urlencoded or multipart
+  // Only form bodies: Stripe's wire format everywhere (docs/contract.md Part B §0, §5.7), urlencoded or multipart
   // made of plain fields (http/multipart.ts). JSON and text are refused with a clear 400 rather
   // than half-parsed.
   app.removeAllContentTypeParsers();
@@ -135,7 +135,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   const authLocks = new AuthFailureLocks(ctx);
   const health = new DatabaseHealth();
 
-  // Request-Id on every response (Part B §5.4); a charset other than UTF-8 is refused (BI-40).
+  // Request-Id on every response (docs/contract.md Part B §5.4); a charset other than UTF-8 is refused (docs/security-model.md BI-40).
   app.addHook('onRequest', async (req, reply) => {
     const family = requestFamily(req);
     reply.headers(headerSetFor(headers, family, req.url)).header('Request-Id', req.id);
@@ -156,14 +156,14 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       throw Object.assign(new Error('Ambiguous framing'), { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 });
     }
     // qs keeps undecodable values as raw text; on the OAuth endpoints that is a 400, not a guess
-    // (security plan BI-31). The query parser itself must not throw: it runs inside the router.
+    // (docs/security-model.md BI-31). The query parser itself must not throw: it runs inside the router.
     const q = req.url.indexOf('?');
     if ((family === 'authorize' || family === 'oauth') && q >= 0 && !wellFormedUrlEncoding(req.url.slice(q + 1))) {
       throw malformedEncoding();
     }
   });
 
-  // Access log without query strings or bodies: they carry codes, states and secrets (SE-04).
+  // Access log without query strings or bodies: they carry codes, states and secrets (docs/security-model.md SE-04).
   // Its fields are the fixed few below and hold no secret, so the access log skips the redaction pass
   // (several microseconds a line); every other log call keeps it. A callback hook, not an async
   // one: no promise per request for a log line.

@@ -1,4 +1,4 @@
-// Idempotency-Key handling shared by /oauth and /v1 POSTs (contract Part A "Idempotency").
+// Idempotency-Key handling shared by /oauth and /v1 POSTs (docs/contract.md Part A "Idempotency").
 import { createHash } from 'node:crypto';
 import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
 import type { FastifyReply } from 'fastify';

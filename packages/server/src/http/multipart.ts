@@ -1,8 +1,8 @@
-// multipart/form-data made of plain fields, accepted wherever a form body is (contract Part B §0;
+// multipart/form-data made of plain fields, accepted wherever a form body is (docs/contract.md Part B §0;
 // docs/testing-platform-api.md "Request bodies"): Stripe's own Connect guide deauthorizes with
 // Node `request`'s `formData`, which sends multipart. The fields are re-encoded and go through the
 // very parser urlencoded bodies use (parse.ts parseForm), so `metadata[a]` means the same in both.
-// A file part, or a part that is not text, is refused (security plan BI-39).
+// A file part, or a part that is not text, is refused (docs/security-model.md BI-39).
 import busboy from 'busboy';
 import { malformedEncoding, parseForm } from './parse.ts';
 
@@ -36,12 +36,12 @@ export function parseMultipart(contentType: string, body: Buffer): Promise<Recor
     };
     parser.on('field', (name, value: string | undefined, info) => {
       // busboy hands over a value it could not decode (a part charset it does not know) as
-      // undefined: refused like any body that is not UTF-8 (BI-40), never a TypeError.
+      // undefined: refused like any body that is not UTF-8 (docs/security-model.md BI-40), never a TypeError.
       if (info.mimeType !== 'text/plain') fail(refusedMultipart('non-text part'));
       else if (typeof value !== 'string') fail(malformedEncoding());
       else if (info.nameTruncated || info.valueTruncated) fail(refusedMultipart('truncated part'));
       else if (!name) fail(refusedMultipart('part without a name'));
-      // U+FFFD after decoding: the part's bytes were not UTF-8, refused as in a urlencoded body (BI-40).
+      // U+FFFD after decoding: the part's bytes were not UTF-8, refused as in a urlencoded body (docs/security-model.md BI-40).
       else if (name.includes('\uFFFD') || value.includes('\uFFFD')) fail(malformedEncoding());
       else pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
     });

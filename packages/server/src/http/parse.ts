@@ -1,11 +1,11 @@
-// Stripe's bracket notation (Part B §5.7): qs for form bodies and query strings.
+// Stripe's bracket notation (docs/contract.md Part B §5.7): qs for form bodies and query strings.
 import qs from 'qs';
 
 const BODY_OPTIONS: qs.IParseOptions = {
   depth: 5,
   arrayLimit: 100,
   parameterLimit: 1000,
-  // Too many pairs is an error, not a silent truncation (security plan BI-41).
+  // Too many pairs is an error, not a silent truncation (docs/security-model.md BI-41).
   throwOnLimitExceeded: true,
   allowPrototypes: false,
   allowDots: false,
@@ -15,7 +15,7 @@ const BODY_OPTIONS: qs.IParseOptions = {
 /**
  * True when every %-escape is well formed and the escapes decode as UTF-8. qs keeps a value it
  * cannot decode as the raw text, which would let `%zz` or `%E0%A4%A` through as if meant
- * (security plan BI-31, BI-40).
+ * (docs/security-model.md BI-31, BI-40).
  */
 export function wellFormedUrlEncoding(text: string): boolean {
   // Only %-escapes can be malformed ('+' and every other character decode as themselves).
@@ -34,7 +34,7 @@ export function malformedEncoding(): Error {
 }
 
 export function parseForm(body: string): Record<string, unknown> {
-  // U+FFFD in the decoded body text: the raw bytes were not UTF-8 (BI-40).
+  // U+FFFD in the decoded body text: the raw bytes were not UTF-8 (docs/security-model.md BI-40).
   if (body.includes('\uFFFD') || !wellFormedUrlEncoding(body)) throw malformedEncoding();
   return qs.parse(body, BODY_OPTIONS) as Record<string, unknown>;
 }
@@ -43,7 +43,7 @@ export function parseQuery(query: string): Record<string, unknown> {
   return qs.parse(query, { ...BODY_OPTIONS, throwOnLimitExceeded: false }) as Record<string, unknown>;
 }
 
-/** The path without its query string (logs never carry query strings: SE-04). */
+/** The path without its query string (logs never carry query strings: docs/security-model.md SE-04). */
 export function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);

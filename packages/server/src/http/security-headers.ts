@@ -28,7 +28,7 @@ export interface HeaderSets {
   page: HeaderSet;
   /** /v1 and the JSON probes (/healthz, RFC 8414 metadata). */
   api: HeaderSet;
-  /** /oauth/token and /oauth/deauthorize: never cacheable (RFC 6749 §5.1; security plan TK-08). */
+  /** /oauth/token and /oauth/deauthorize: never cacheable (RFC 6749 §5.1; docs/security-model.md TK-08). */
   oauth: HeaderSet;
   /** /oauth/authorize and the consent pages: pages, and never cacheable either. */
   oauthPage: HeaderSet;

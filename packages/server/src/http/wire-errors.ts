@@ -153,7 +153,7 @@ export function toWire(err: unknown, family: Family, requestId: string): WireErr
     };
   }
   // Never an OAuth code here: stripe-python crashes on unknown OAuth codes, and a REST-shaped
-  // api_error maps to APIError in every SDK (contract Part A "Token endpoint").
+  // api_error maps to APIError in every SDK (docs/contract.md Part A "Token endpoint").
   const message = `An unexpected error occurred. Quote request ${requestId} when reporting it.`;
   return {
     status: 500,

@@ -1,5 +1,5 @@
 // Minting an OAuth access token: an sk_<mode>_ key of the connected account, stored as a hash,
-// tied to its connection and scope (contract Part B §2.4).
+// tied to its connection and scope (docs/contract.md Part B §2.4).
 import { newSecretKey, type Mode } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
 import { insertAccessToken } from '../store/keys.ts';

@@ -1,4 +1,4 @@
-// GET /oauth/authorize validation (contract Part A "Authorize errors", Part B §1). An ordered
+// GET /oauth/authorize validation (docs/contract.md Part A "Authorize errors", Part B §1). An ordered
 // list of checks: client_id, then redirect_uri; only after both are trusted can anything be
 // redirected, and even then only access_denied is (the rest are on-page JSON).
 import { AuthorizePageError } from '../domain/errors.ts';
@@ -23,7 +23,7 @@ export interface AuthorizeParams {
   codeChallenge: string | null;
 }
 
-/** Longest `state` we echo (security plan BI-24): longer would make an oversized Location. */
+/** Longest `state` we echo (docs/security-model.md BI-24): longer would make an oversized Location. */
 export const MAX_STATE_BYTES = 2048;
 
 const NO_APPLICATION = { error: { message: 'No application matches the supplied client identifier' } };
@@ -42,13 +42,13 @@ function pageError(error: string, description: string, state: string | null): Au
 }
 
 export async function validateAuthorizeRequest(ctx: Context, params: Params): Promise<{ params: AuthorizeParams; platform: Platform }> {
-  // state is echoed in on-page errors only when it is one unambiguous value (BI-26).
+  // state is echoed in on-page errors only when it is one unambiguous value (docs/security-model.md BI-26).
   const stateParam = single(params, 'state');
   const state = stateParam.kind === 'value' && Buffer.byteLength(stateParam.value) <= MAX_STATE_BYTES ? stateParam.value : null;
 
   // 1. client_id: unknown, missing or duplicated → REST-shaped page, never a redirect.
   const clientIdParam = single(params, 'client_id');
-  // On-page JSON carries state whenever one unambiguous state was sent (Part B §1.5).
+  // On-page JSON carries state whenever one unambiguous state was sent (docs/contract.md Part B §1.5).
   if (Array.isArray(params.client_id)) throw pageError('invalid_request', 'Duplicate client_id parameter.', state);
   if (clientIdParam.kind !== 'value' || !/^ca_[A-Za-z0-9]{1,64}$/.test(clientIdParam.value)) {
     throw new AuthorizePageError(NO_APPLICATION);
@@ -81,7 +81,7 @@ export async function validateAuthorizeRequest(ctx: Context, params: Params): Pr
     }
   }
 
-  // 3. The remaining checks: all on-page (Part A), state echoed when unambiguous.
+  // 3. The remaining checks: all on-page (docs/contract.md Part A "Authorize errors"), state echoed when unambiguous.
   for (const name of ['response_type', 'scope', 'state', 'stripe_landing', 'always_prompt']) {
     if (Array.isArray(params[name])) throw pageError('invalid_request', `Duplicate ${name} parameter.`, name === 'state' ? null : state);
   }
@@ -107,7 +107,7 @@ export async function validateAuthorizeRequest(ctx: Context, params: Params): Pr
     scope = parsed;
   }
 
-  // PKCE, an extension off the Stripe path (Part A "Beyond Stripe"): S256 only (RFC 9700 §2.1.1).
+  // PKCE, an extension off the Stripe path (docs/contract.md Part A "Beyond Stripe"): S256 only (RFC 9700 §2.1.1).
   const challenge = single(params, 'code_challenge');
   const method = single(params, 'code_challenge_method');
   let codeChallenge: string | null = null;

@@ -1,4 +1,4 @@
-// POST /oauth/deauthorize (contract Part A "Deauthorize", Part B §3).
+// POST /oauth/deauthorize (docs/contract.md Part A "Deauthorize", Part B §3).
 import { OAuthError, oauth } from '../domain/errors.ts';
 import { patterns } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
@@ -28,13 +28,13 @@ export async function deauthorizeEndpoint(
     );
 
   const platform = client.platform;
-  // The client_id must be the key's own, and of the key's mode (Part B §3 "Mode").
+  // The client_id must be the key's own, and of the key's mode (docs/contract.md Part B §3.2).
   const ownClientId = platform && (client.mode === 'live' ? platform.client_id_live : platform.client_id_test);
   if (!platform || clientId !== ownClientId) throw notConnected();
 
   const revoked = await ctx.store.transaction(async (trx) => {
     const connection = await findActiveConnection(trx, platform.account_id, accountId);
-    // The key's mode must be the mode of the client_id that made the connection (Part B §3):
+    // The key's mode must be the mode of the client_id that made the connection (docs/contract.md Part B §3.2):
     // a test key cannot end a live connection.
     if (!connection || connection.livemode !== (client.mode === 'live' ? 1 : 0)) return false;
     if (!(await revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode: client.mode === 'live', origin }))) return false;

@@ -38,7 +38,7 @@ export async function issueCode(db: Db, ctx: Context, params: AuthorizeParams, a
     consumed_at: null,
     connection_id: null,
   });
-  // Part B §1.4: ?scope=…&code=ac_…&state=…, appended to any registered query string.
+  // docs/contract.md Part B §1.4: ?scope=…&code=ac_…&state=…, appended to any registered query string.
   return { code, redirectUrl: appendQuery(params.redirectUri, { scope: params.scope, code, state: params.state ?? undefined }) };
 }
 

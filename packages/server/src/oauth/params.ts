@@ -1,5 +1,5 @@
 // Reading OAuth form parameters. qs turns `a=1&a=2` into an array and `a[b]=1` into an object;
-// OAuth parameters are plain strings, so both are invalid_request (RFC 6749 §3.1, BI-44, BI-45).
+// OAuth parameters are plain strings, so both are invalid_request (RFC 6749 §3.1; docs/security-model.md BI-44, BI-45).
 import { OAuthError } from '../domain/errors.ts';
 
 export type Params = Record<string, unknown>;
@@ -13,7 +13,7 @@ export function param(params: Params, name: string): string | undefined {
   return v;
 }
 
-/** Echo a client-supplied value only when it matches its id pattern (contract Part A; TK-10). */
+/** Echo a client-supplied value only when it matches its id pattern (docs/contract.md Part A "Token endpoint"; docs/security-model.md TK-10). */
 export function echo(value: string, pattern: RegExp): string | null {
   return pattern.test(value) ? value : null;
 }

@@ -1,4 +1,4 @@
-// stripe_user[...] prefill (Part B §1.2): invalid values are silently ignored, never an error.
+// stripe_user[...] prefill (docs/contract.md Part B §1.2): invalid values are silently ignored, never an error.
 export interface Prefill {
   email?: string;
   url?: string;

@@ -1,5 +1,5 @@
 // Ends a connection: every access and refresh token of it in both modes, and the
-// account.application.deauthorized event, in the caller's transaction (security plan DA-03, DA-04).
+// account.application.deauthorized event, in the caller's transaction (docs/security-model.md DA-03, DA-04).
 import type { Context } from '../context.ts';
 import { markConnectionRevoked, revokeRefreshTokens } from '../store/connections.ts';
 import { revokeAccessTokens } from '../store/keys.ts';

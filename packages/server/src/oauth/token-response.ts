@@ -1,4 +1,4 @@
-// The /oauth/token success body, in Stripe's field order (contract Part B §2.4).
+// The /oauth/token success body, in Stripe's field order (docs/contract.md Part B §2.4).
 import type { Mode } from '../domain/ids.ts';
 
 export interface TokenResponse {

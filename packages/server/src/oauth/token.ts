@@ -1,4 +1,4 @@
-// POST /oauth/token: authenticate the platform, then dispatch on grant_type (Part B §2).
+// POST /oauth/token: authenticate the platform, then dispatch on grant_type (docs/contract.md Part B §2).
 import { OAuthError, oauth } from '../domain/errors.ts';
 import type { Context } from '../context.ts';
 import type { EventOrigin } from '../webhooks/events.ts';

@@ -68,7 +68,7 @@ export async function createAccount(db: Db, hash: Hash, now: number, input: NewA
         connection_id: null,
         scope: null,
         last4: key.slice(-4),
-        // Live secret keys are shown once and kept only as a hash (contract Part A "Secrets at rest").
+        // Live secret keys are shown once and kept only as a hash (docs/contract.md Part A "Secrets at rest").
         revealable: kind === 'secret' && mode === 'live' ? null : key,
         created: now,
         revoked_at: null,

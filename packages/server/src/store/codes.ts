@@ -1,4 +1,4 @@
-// Authorization codes: stored by hash, consumed by one atomic statement (ARCHITECTURE "Habits").
+// Authorization codes: stored by hash, consumed by one atomic statement (docs/architecture.md "Habits").
 import { precompile } from './prepared.ts';
 import type { AuthorizationCodesTable, Db } from './schema.ts';
 
@@ -14,7 +14,7 @@ export function findCode(db: Db, hash: string): Promise<AuthorizationCodesTable 
 
 /**
  * Consumes a code if it is unused and unexpired, in one UPDATE … RETURNING: of any number of
- * concurrent callers exactly one gets the row (security plan CD-02, DS-01).
+ * concurrent callers exactly one gets the row (docs/security-model.md CD-02, DS-01).
  */
 const codeConsume = precompile((db: Db, p: { hash: string; now: number }) =>
   db

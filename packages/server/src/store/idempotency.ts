@@ -1,4 +1,4 @@
-// Idempotency keys (contract Part A "Idempotency"): claim first; the response is stored in the
+// Idempotency keys (docs/contract.md Part A "Idempotency"): claim first; the response is stored in the
 // same transaction as the changes it reports, so a crash never leaves a change a retry would redo.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { precompile } from './prepared.ts';

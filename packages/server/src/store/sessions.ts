@@ -32,7 +32,7 @@ export function findAuthorizeRequest(db: Db, id: string, now: number): Promise<A
     .executeTakeFirst();
 }
 
-/** Completes a request once: a double-submitted consent form issues one code (BI-36). */
+/** Completes a request once: a double-submitted consent form issues one code (docs/security-model.md BI-36). */
 export async function completeAuthorizeRequest(db: Db, id: string, sessionHash: string, now: number): Promise<boolean> {
   const rows = await db
     .updateTable('authorize_requests')

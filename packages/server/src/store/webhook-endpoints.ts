@@ -1,4 +1,4 @@
-// Webhook endpoints of an account; signing secrets sealed at rest (security plan SE-02).
+// Webhook endpoints of an account; signing secrets sealed at rest (docs/security-model.md SE-02).
 import { newWebhookEndpointId } from '../domain/ids.ts';
 import { decryptSecret, encryptSecret } from '../domain/secrets.ts';
 import { nextSeq } from './events.ts';
@@ -69,7 +69,7 @@ export async function updateEndpoint(
 }
 
 /**
- * Connect endpoints that receive an event of this type and mode (contract Part B §4.2): test
+ * Connect endpoints that receive an event of this type and mode (docs/contract.md Part B §4.2): test
  * events go to test and live endpoints, live events to live endpoints only.
  */
 const connectEndpoints = precompile((db: Db, p: { platformId: string; minLivemode: number }) =>

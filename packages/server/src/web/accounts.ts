@@ -33,7 +33,7 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
 }
 
-/** OWASP ASVS 6.2: at least 8 characters, no composition rules, at most 1 KiB (AC-05). */
+/** OWASP ASVS 6.2: at least 8 characters, no composition rules, at most 1 KiB (docs/security-model.md AC-05). */
 export function checkPassword(password: string): void {
   if ([...password].length < 8) throw new FormError('Use a password of at least 8 characters.', 'password');
   if (passwordTooLong(password)) throw new FormError('That password is too long (1,024 bytes at most).', 'password');
@@ -76,7 +76,7 @@ export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknow
     throw new PageError(429, 'Too many attempts', `Too many failed sign-in attempts for this account. Try again in ${Math.ceil(wait / 60)} minutes.`);
   }
   const account = await findLoginAccount(ctx.store.db, email);
-  // Unknown emails are checked against a dummy hash: same message, similar time (AC-10).
+  // Unknown emails are checked against a dummy hash: same message, similar time (docs/security-model.md AC-10).
   const ok = await verifyPassword(password, account?.password_hash ?? null);
   if (!ok || !account) {
     await loginFailed(ctx, email);
@@ -91,7 +91,7 @@ export async function login(ctx: Context, emailRaw: unknown, passwordRaw: unknow
 
 /**
  * A hash stored with other parameters (an older release's 128 MiB scrypt) is redone with today's
- * once the password is known to be right (security plan AC-04, docs/security.md "Passwords"). A
+ * once the password is known to be right (docs/security-model.md AC-04, docs/security.md "Passwords"). A
  * failure leaves the old hash, which still verifies; it does not fail the sign-in.
  */
 async function rehash(ctx: Context, accountId: string, previous: string, password: string): Promise<void> {

@@ -22,7 +22,7 @@ export async function rollSecretKey(ctx: Context, accountId: string, mode: Mode)
   return key;
 }
 
-/** The merchant's "Disconnect": same revocation and event as /oauth/deauthorize (Part A "Events"). */
+/** The merchant's "Disconnect": same revocation and event as /oauth/deauthorize (docs/contract.md Part A "Events"). */
 export async function disconnectPlatform(ctx: Context, accountId: string, connectionId: string, requestId: string): Promise<string> {
   return ctx.store.transaction(async (trx) => {
     const connection = await findConnection(trx, connectionId);

@@ -1,5 +1,5 @@
 // A tiny escaping template tag: every interpolation is HTML-escaped unless it is already Html
-// (security plan UI-03). Arrays are joined; null, undefined and false render nothing.
+// (docs/security-model.md UI-03). Arrays are joined; null, undefined and false render nothing.
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {

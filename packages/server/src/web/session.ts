@@ -1,5 +1,5 @@
 // Browser sessions: random id in an HttpOnly cookie, only its keyed hash stored; a CSRF token
-// per session; a new id at every login (security plan AC-14, AC-15, UI-06).
+// per session; a new id at every login (docs/security-model.md AC-14, AC-15, UI-06).
 import { randomBase62 } from '../domain/ids.ts';
 import { constantTimeEqual } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';

@@ -1,4 +1,4 @@
-// The one stylesheet: small, system fonts, no third-party assets (security plan UI-04).
+// The one stylesheet: small, system fonts, no third-party assets (docs/security-model.md UI-04).
 export const STYLESHEET = `
 :root { --brand: #635bff; --ink: #1a1f36; --muted: #5b6478; --line: #e3e8ee; --bg: #f6f9fc; --danger: #c0123c; --ok: #0a7d4f; }
 * { box-sizing: border-box; }

@@ -5,7 +5,7 @@ import { hit, lockedKeys, lockedUntil, clearThrottle, type ThrottleRule } from '
 
 /** Wrong keys, codes or refresh tokens at /oauth and /v1: 20 a minute per address (--auth-failure-limit), then 60 s of 429. */
 export const AUTH_FAILURES: ThrottleRule = { window: 60, max: 20, lock: 60 };
-/** Failed sign-ins: 5 for one account from one address lock that pair for 15 min (security plan AC-09). */
+/** Failed sign-ins: 5 for one account from one address lock that pair for 15 min (docs/security-model.md AC-09). */
 export const LOGIN_PAIR: ThrottleRule = { window: 900, max: 5, lock: 900 };
 /** 50 failed sign-ins for one account from anywhere lock it for 15 min: slows a distributed guess. */
 export const LOGIN_ACCOUNT: ThrottleRule = { window: 900, max: 50, lock: 900 };

@@ -1,5 +1,5 @@
 // Creates account.application.* events inside the caller's transaction, with one queued delivery
-// per matching Connect endpoint (transactional outbox, contract Part A "Events"). The delivery
+// per matching Connect endpoint (transactional outbox, docs/contract.md Part A "Events"). The delivery
 // worker reads only this queue.
 import { newEventId } from '../domain/ids.ts';
 import type { Context } from '../context.ts';
@@ -17,7 +17,7 @@ export interface EventOrigin {
   idempotencyKey: string | null;
 }
 
-/** Stripe's event object (Part B §4.2), field order as Stripe renders it. */
+/** Stripe's event object (docs/contract.md Part B §4.2), field order as Stripe renders it. */
 export function eventObject(row: EventsTable, pendingWebhooks = row.pending_webhooks) {
   return {
     id: row.id,
@@ -38,7 +38,7 @@ export async function emitApplicationEvent(
   ctx: Context,
   input: { type: ApplicationEventType; platform: Platform; accountId: string; livemode: boolean; origin: EventOrigin },
 ): Promise<string> {
-  // The application object is keyed by the client_id of the event's mode (contract Part B §4.2).
+  // The application object is keyed by the client_id of the event's mode (docs/contract.md Part B §4.2).
   const application = {
     id: input.livemode ? input.platform.client_id_live : input.platform.client_id_test,
     object: 'application',

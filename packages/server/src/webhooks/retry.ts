@@ -1,4 +1,4 @@
-// Retry schedules (contract Part A "Webhook delivery"; Part B §4.5). Stripe's exact intervals are
+// Retry schedules (docs/contract.md Part A "Webhook delivery"; Part B §4.5). Stripe's exact intervals are
 // unpublished: live retries back off exponentially for up to 3 days, test mode retries 3 times over
 // a few hours, and `fast` (--webhook-retry fast) compresses it to seconds for local work and tests.
 export type RetryMode = 'standard' | 'fast';

@@ -1,4 +1,4 @@
-// Stripe-Signature (contract Part A "Webhook delivery", Part B §4.4): `t=<unix>,v1=<hex>` with no
+// Stripe-Signature (docs/contract.md Part A "Webhook delivery", Part B §4.4): `t=<unix>,v1=<hex>` with no
 // spaces, one v1 per active secret; HMAC-SHA256 keyed by the whole `whsec_…` string over
 // `<t>.<raw body>`.
 import { createHmac } from 'node:crypto';

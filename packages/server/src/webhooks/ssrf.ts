@@ -1,4 +1,4 @@
-// Where a webhook may be sent (docs/webhooks.md "Where webhooks may be sent"; security plan WH-14).
+// Where a webhook may be sent (docs/webhooks.md "Where webhooks may be sent"; docs/security-model.md WH-14).
 // Every address is one of three classes:
 // - forbidden in every mode and setting: unspecified, link-local, cloud metadata, multicast,
 //   documentation, benchmarking and other reserved ranges (IANA special-purpose registries);

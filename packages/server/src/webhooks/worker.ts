@@ -364,7 +364,7 @@ export class DeliveryWorker {
     const started = performance.now();
     const endpoint = lane.target;
     if (endpoint.status !== 'enabled') return { statusCode: null, error: ENDPOINT_GONE, durationMs: 0 };
-    // Signed now, at every attempt: a 3-day retry must still pass a 300 s tolerance (Part B §4.4).
+    // Signed now, at every attempt: a 3-day retry must still pass a 300 s tolerance (docs/contract.md Part B §4.4).
     const timestamp = Math.floor(Date.now() / 1000);
     const signature = signatureHeader(d.body, lane.secrets, timestamp);
     const policy = { livemode: endpoint.livemode === 1, privateTargets: this.ctx.config.webhookPrivateTargets };

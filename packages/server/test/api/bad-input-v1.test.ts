@@ -1,4 +1,4 @@
-// Bad inputs on /v1 (issue 3, "Tests that must exist"; contract Part B §5.3–5.7): wrong content
+// Bad inputs on /v1 (issue 3, "Tests that must exist"; docs/contract.md Part B §5.3–5.7): wrong content
 // types, malformed brackets, oversized bodies and headers, unknown, missing and malformed parameters,
 // list bounds and cursors, malformed Stripe-Account headers and bad keys. Never a 5xx; always Stripe's
 // `{error:{type,message,...}}` envelope and a Request-Id; nothing is created by a refused request.

@@ -1,4 +1,4 @@
-// Tenant isolation on /v1 (issue 3; contract Part A "Acting on behalf", Part B §5.1–5.2): a platform
+// Tenant isolation on /v1 (issue 3; docs/contract.md Part A "Acting on behalf", Part B §5.1–5.2): a platform
 // reaches only its own connected accounts, an access token only its own account, data never crosses
 // accounts, deauthorization is effective on the next request (also in a second process on the same
 // database), a read_only connection reads but never writes, and every /v1 route declares its access.

@@ -1,6 +1,6 @@
 // The official stripe npm SDK acting for connected accounts with `{ stripeAccount }` (issue 3,
 // "Tests that must exist": every resource and operation, auto-pagination, retries reusing the
-// Idempotency-Key; contract Part A "Acting on behalf" and "Idempotency", Part B §5).
+// Idempotency-Key; docs/contract.md Part A "Acting on behalf" and "Idempotency", Part B §5).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

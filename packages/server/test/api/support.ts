@@ -124,7 +124,7 @@ export function sdk(server: TestServer | string, key: string, extra: Stripe.Stri
   return new Stripe(key, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false, ...extra });
 }
 
-/** The error message Stripe gives when a key cannot act for an account (contract Part A). */
+/** The error message Stripe gives when a key cannot act for an account (docs/contract.md Part A "Acting on behalf"). */
 export function noAccessMessage(maskedKey: string, account: string): string {
   return `The provided key '${maskedKey}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`;
 }

@@ -1,5 +1,5 @@
-// The bad-input catalogue (security plan §5: BI-01…BI-32, BI-37…BI-66) against a live connectd on
-// each database. Where the plan and the contract's Part A disagree, the contract wins:
+// The bad-input catalogue (docs/security-model.md "Bad inputs": BI-01…BI-32, BI-37…BI-66) against a live connectd on
+// each database. Where the textbook answer and docs/contract.md Part A differ, the contract wins:
 // authorize errors other than access_denied are on-page 400 JSON (never redirected), an unknown or
 // missing client_id is a REST-shaped 400, and a header key beats a body client_secret (BI-58).
 //
@@ -55,7 +55,7 @@ function send(base: string, req: Req): Promise<Res> {
   });
 }
 
-/** A raw request over a socket, for framing the HTTP client would refuse to produce (BI-63). */
+/** A raw request over a socket, for framing the HTTP client would refuse to produce (docs/security-model.md BI-63). */
 function sendRaw(base: string, raw: string): Promise<Res> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
@@ -243,7 +243,7 @@ const AUTHORIZE_ROWS: AuthorizeRow[] = [
   { id: 'BI-31', name: 'lone % in redirect_uri', path: authz({ redirect_uri: null }, 'redirect_uri=https://platform-a.example/cb%'), expect: page('invalid_request', undefined, null) },
 ];
 
-// Client and redirect URI are validated before anything else (AZ-03): a bad URI with other errors
+// Client and redirect URI are validated before anything else (docs/security-model.md AZ-03): a bad URI with other errors
 // is still the redirect error, on the page.
 AUTHORIZE_ROWS.push(
   { id: 'BI-05', name: 'bad redirect_uri wins over response_type=token and scope=bogus', path: authz({ redirect_uri: 'https://evil.example/cb', response_type: 'token', scope: 'bogus' }), expect: badRedirect },
@@ -537,7 +537,7 @@ function oauthRows(): OAuthRow[] {
     token(env, form({ grant_type: 'authorization_code', code }), { authorization: `basic ${Buffer.from(`${A.testSecret}:`).toString('base64')}` }), { ok: true });
   addWithCode('BI-57', 'Basic: key as username, empty password works', (env, code) => token(env, form({ grant_type: 'authorization_code', code }), basic(A.testSecret)), { ok: true });
 
-  // BI-58: the contract (Part A "Token endpoint") wins over the plan: header and body both present →
+  // BI-58: docs/contract.md Part A "Token endpoint" wins over one method per request (docs/security-model.md TK-03): header and body both present →
   // the header is the key used.
   addWithCode('BI-58', "Basic A + body client_secret B: A's key is used", (env, code) =>
     token(env, form({ grant_type: 'authorization_code', code, client_secret: B.testSecret }), basic(A.testSecret)), { ok: true });

@@ -1,4 +1,4 @@
-// Single-use codes under concurrency (security plan DS-01, CD-02): 20 parallel exchanges of one
+// Single-use codes under concurrency (docs/security-model.md DS-01, CD-02): 20 parallel exchanges of one
 // code give exactly one 200, in one process and across two processes sharing the database.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ for (const db of DB_KINDS) {
         assert.equal(r.status, 400);
         assert.equal(r.json.error, 'invalid_grant');
       }
-      // The 19 replays ended the connection the winner made (contract Part A "Codes").
+      // The 19 replays ended the connection the winner made (docs/contract.md Part A "Codes").
       const me = await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${String(winners[0]?.json.access_token)}` } });
       assert.equal(me.status, 401);
     });

@@ -1,4 +1,4 @@
-// /oauth/token and /oauth/deauthorize rules from contract Part A, over real HTTP, on both databases.
+// /oauth/token and /oauth/deauthorize rules from docs/contract.md Part A, over real HTTP, on both databases.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';

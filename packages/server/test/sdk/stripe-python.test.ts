@@ -1,4 +1,4 @@
-// stripe-python as an oracle (contract Part B §7.2): Debian's python3-stripe 5.x, legacy globals API,
+// stripe-python as an oracle (docs/contract.md Part B §7.2): Debian's python3-stripe 5.x, legacy globals API,
 // against a live connectd on each database. The Python side lives in python_oracle.py; it prints one
 // JSON document recording what every SDK call returned or raised.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Secrets at rest and in logs (security plan SE-01, SE-04, CD-06, TK-12, AC-01): every secret
+// Secrets at rest and in logs (docs/security-model.md SE-01, SE-04, CD-06, TK-12, AC-01): every secret
 // minted during a full flow is absent from the database files (SQLite file + WAL) or tables
 // (PostgreSQL), and from everything the server logged.
 import assert from 'node:assert/strict';
@@ -129,7 +129,7 @@ for (const db of DB_KINDS) {
       const text = await databaseText(server);
       assert.ok(text.length > 1000, 'the scan read the database');
       assert.ok(text.includes(A.clientIdTest), 'the scan sees plain columns');
-      // Test secret keys are kept revealable on purpose (Part A): proof the scan would find a key.
+      // Test secret keys are kept revealable on purpose (docs/contract.md Part A "Secrets at rest"): proof the scan would find a key.
       assert.ok(text.includes(A.testSecret), 'the scan finds a key stored in plaintext');
       for (const [name, secret] of Object.entries(atRest)) assert.ok(!text.includes(secret), `${name} is stored in plaintext`);
     });

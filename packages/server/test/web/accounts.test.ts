@@ -1,4 +1,4 @@
-// Provider accounts and pages over HTTP (security plan AC-*, UI-*, AZ-13, AZ-16, AZ-17, BI-33..36,
+// Provider accounts and pages over HTTP (docs/security-model.md AC-05, AC-09, AC-10, AC-14, AC-18, UI-01, UI-04, UI-06, AZ-13, AZ-16, AZ-17, BI-33…BI-36,
 // TR-03), on both databases: sessions, throttling, platform settings, headers on every page.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

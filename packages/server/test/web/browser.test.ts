@@ -1,6 +1,6 @@
 // End-to-end through a real headless Chromium: the authorize interaction (sign up, sign in, consent,
 // deny, "Skip this form", the already-connected shortcut), the dashboard's Disconnect, and the
-// browser-side defences (framing refused, UI-01; CSRF refused, UI-02). Part A of the contract.
+// browser-side defences (framing refused, CSRF refused: docs/security-model.md UI-01, UI-02); docs/contract.md Part A.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -1,4 +1,4 @@
-// Events and webhook endpoints end to end (issue 4; contract Part A "Events", "Webhook delivery",
+// Events and webhook endpoints end to end (issue 4; docs/contract.md Part A "Events", "Webhook delivery",
 // Part B §4): deliveries verify with stripe-node AND python3-stripe, endpoints made through
 // /v1/webhook_endpoints show their secret once, a rolled secret signs alongside the new one until
 // its overlap ends, disabled endpoints and enabled_events filter deliveries, /v1/events lists and

@@ -1,4 +1,4 @@
-// POST /v1/test_helpers/oauth/authorize (contract Part A "Test-mode shortcut"): with the
+// POST /v1/test_helpers/oauth/authorize (docs/contract.md Part A "Test-mode shortcut"): with the
 // platform's test secret key, creates a fresh test account, authorizes it and returns the code.
 // It never connects an existing account.
 // A /v1 handler that drives the OAuth interaction's own rules (oauth/authorize.ts, oauth/interaction.ts).

@@ -1,4 +1,4 @@
-// 405 with Allow for the methods a route does not take (security plan TK-01, BI-32, BI-37).
+// 405 with Allow for the methods a route does not take (docs/security-model.md TK-01, BI-32, BI-37).
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { familyOf } from '../wire-errors.ts';
 

@@ -44,19 +44,19 @@ function handler(ctx: Context, endpoint: Endpoint) {
 }
 
 export function oauthApiRoutes(app: FastifyInstance, ctx: Context): void {
-  // Token and deauthorize responses are never cacheable (RFC 6749 §5.1; security plan TK-08): the
+  // Token and deauthorize responses are never cacheable (RFC 6749 §5.1; docs/security-model.md TK-08): the
   // fixed header set of every /oauth/ response says so (http/security-headers.ts).
   app.post('/oauth/token', handler(ctx, tokenEndpoint));
   app.post('/oauth/deauthorize', handler(ctx, deauthorizeEndpoint));
   methodNotAllowed(app, '/oauth/token', 'POST');
   methodNotAllowed(app, '/oauth/deauthorize', 'POST');
-  // GET /oauth/authorize itself lives with the pages; any other method is 405 (security plan BI-32).
+  // GET /oauth/authorize itself lives with the pages; any other method is 405 (docs/security-model.md BI-32).
   methodNotAllowed(app, '/oauth/authorize', 'GET');
 }
 
 /**
- * RFC 8414 metadata, an extension off the Stripe path (contract Part A "Beyond Stripe"; security
- * plan PK-05). URLs come from configuration, never from the Host header (TR-03).
+ * RFC 8414 metadata, an extension off the Stripe path (docs/contract.md Part A "Beyond Stripe";
+ * docs/security-model.md PK-05). URLs come from configuration, never from the Host header (docs/security-model.md TR-03).
  */
 export function metadataRoute(app: FastifyInstance, ctx: Context): void {
   app.get('/.well-known/oauth-authorization-server', async () => {

@@ -1,4 +1,4 @@
-// grant_type=authorization_code (contract Part A "Codes", Part B §2.2, §2.5, §2.6).
+// grant_type=authorization_code (docs/contract.md Part A "Codes", Part B §2.2, §2.5, §2.6).
 // Reads top to bottom like the contract: presence, lookup, ownership, mode, replay, expiry,
 // redirect_uri and PKCE bindings, then one transaction that consumes and mints.
 import { createHash } from 'node:crypto';
@@ -37,7 +37,7 @@ export async function authorizationCodeGrant(
 ): Promise<TokenResponse> {
   const code = param(params, 'code');
   if (!code) throw oauth.invalidRequest('No code provided');
-  // `scope` "has no effect" on this grant (Part B §2.2), but a malformed one is still rejected.
+  // `scope` "has no effect" on this grant (docs/contract.md Part B §2.2), but a malformed one is still rejected.
   param(params, 'scope');
   const redirectUri = param(params, 'redirect_uri');
   const verifier = param(params, 'code_verifier');
@@ -46,7 +46,7 @@ export async function authorizationCodeGrant(
   const found = patterns.code.test(code) ? await findCode(ctx.store.db, codeHash) : undefined;
   const shown = echo(code, patterns.code);
   if (!found) throw credentialFailure(oauth.invalidGrant(shown ? `Authorization code does not exist: ${shown}` : 'Authorization code does not exist'));
-  // Another platform's code is refused and, deliberately, not burnt (Part A "Codes").
+  // Another platform's code is refused and, deliberately, not burnt (docs/contract.md Part A "Codes").
   if (!client.platform || found.platform_id !== client.platform.account_id) {
     throw oauth.invalidGrant('Authorization code provided does not belong to you');
   }
@@ -78,11 +78,11 @@ export async function authorizationCodeGrant(
 }
 
 function checkBindings(code: AuthorizationCodesTable, redirectUri: string | undefined, verifier: string | undefined): void {
-  // Stripe's SDKs never send redirect_uri; when a client does, it must be the one used (CD-05).
+  // Stripe's SDKs never send redirect_uri; when a client does, it must be the one used (docs/security-model.md CD-05).
   if (redirectUri !== undefined && redirectUri !== code.redirect_uri) {
     throw oauth.invalidGrant('redirect_uri does not match the redirect_uri used in the authorization request');
   }
-  // PKCE extension (Part A "Beyond Stripe"; RFC 7636 §4.6, RFC 9700 §4.8.2 downgrade defence).
+  // PKCE extension (docs/contract.md Part A "Beyond Stripe"; RFC 7636 §4.6, RFC 9700 §4.8.2 downgrade defence).
   if (code.code_challenge === null) {
     if (verifier !== undefined) throw oauth.invalidGrant('code_verifier provided but the authorization request had no code_challenge');
     return;
@@ -94,7 +94,7 @@ function checkBindings(code: AuthorizationCodesTable, redirectUri: string | unde
   if (!constantTimeEqual(computed, code.code_challenge)) throw oauth.invalidGrant('code_verifier does not match the code_challenge');
 }
 
-/** Replay ends the connection made with the code, in the same transaction (Part A "Codes"). */
+/** Replay ends the connection made with the code, in the same transaction (docs/contract.md Part A "Codes"). */
 async function revokeReplayed(trx: Db, ctx: Context, code: AuthorizationCodesTable, platform: Platform, origin: EventOrigin) {
   if (!code.connection_id) return;
   const connection = await findConnection(trx, code.connection_id);
@@ -126,7 +126,7 @@ async function mint(
   let connection: ConnectionsTable | undefined;
   if (await insertConnectionIfNone(trx, fresh)) {
     connection = fresh;
-    // First connection, or again after a deauthorization (Part A "Events").
+    // First connection, or again after a deauthorization (docs/contract.md Part A "Events").
     await emitApplicationEvent(trx, ctx, {
       type: 'account.application.authorized',
       platform,

@@ -1,4 +1,4 @@
-// grant_type=refresh_token (contract Part A "Refresh tokens", Part B §2.3): not rotated; scope may
+// grant_type=refresh_token (docs/contract.md Part A "Refresh tokens", Part B §2.3): not rotated; scope may
 // narrow, never widen; the previous access token of the same scope and mode is revoked.
 import { credentialFailure, oauth } from '../../domain/errors.ts';
 import { patterns } from '../../domain/ids.ts';

@@ -1,4 +1,4 @@
-// The authorize pages: who is asking, for what, for which account (security plan UI-05).
+// The authorize pages: who is asking, for what, for which account (docs/security-model.md UI-05).
 import { scopeDescriptions } from '../../domain/scopes.ts';
 import type { AuthorizeParams } from '../../oauth/authorize.ts';
 import type { Platform } from '../../store/platforms.ts';
@@ -93,7 +93,7 @@ ${v.params.mode === 'test'
   });
 }
 
-/** Stripe's default test redirect target, connect/default/oauth/test (Part B §1.3): shows the result. */
+/** Stripe's default test redirect target, connect/default/oauth/test (docs/contract.md Part B §1.3): shows the result. */
 export function defaultRedirectPage(query: Record<string, unknown>): string {
   const str = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : null);
   const code = str('code');
