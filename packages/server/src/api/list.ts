@@ -1,4 +1,4 @@
-// Stripe's list object and its cursor parameters (Part B §5.6), one set of rules for every list.
+// Stripe's list object and its cursor parameters (docs/contract.md Part B §5.6), one set of rules for every list.
 import { ApiError, noSuch } from '../domain/errors.ts';
 import type { Page, PageRequest } from '../store/paging.ts';
 

@@ -1,7 +1,7 @@
-// One error system (ARCHITECTURE "Habits"): handlers throw these, and http/ serializes them into
+// One error system (docs/architecture.md "Habits"): handlers throw these, and http/ serializes them into
 // one of two wire envelopes. Anything else becomes a generic 500 that leaks nothing.
 
-/** The six OAuth error codes Stripe's SDKs know (contract Part A "Token endpoint"). */
+/** The six OAuth error codes Stripe's SDKs know (docs/contract.md Part A "Token endpoint"). */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_grant'
@@ -44,7 +44,7 @@ export interface ApiErrorOptions {
   extra?: Record<string, string>;
 }
 
-/** `{error:{type, code?, message, param?}}` under /v1 (contract Part B §5.3). */
+/** `{error:{type, code?, message, param?}}` under /v1 (docs/contract.md Part B §5.3). */
 export class ApiError extends Error {
   readonly type: ApiErrorType;
   readonly code: string | undefined;
@@ -66,14 +66,14 @@ export class ApiError extends Error {
   }
 }
 
-/** Stripe's 404 for an id that names nothing (Part B §5.3): the id shown printable and short. */
+/** Stripe's 404 for an id that names nothing (docs/contract.md Part B §5.3): the id shown printable and short. */
 export function noSuch(kind: string, id: string, param = 'id'): ApiError {
   return new ApiError(404, `No such ${kind}: '${id.replace(/[^\x20-\x7e]/g, '').slice(0, 100)}'`, { code: 'resource_missing', param });
 }
 
 /**
  * An authorize error shown in the browser as a JSON document, never redirected
- * (contract Part A "Authorize errors"). `body` is the exact document.
+ * (docs/contract.md Part A "Authorize errors"). `body` is the exact document.
  */
 export class AuthorizePageError extends Error {
   constructor(

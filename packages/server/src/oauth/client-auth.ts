@@ -1,4 +1,4 @@
-// Client authentication for /oauth/token and /oauth/deauthorize (contract Part A "Token endpoint",
+// Client authentication for /oauth/token and /oauth/deauthorize (docs/contract.md Part A "Token endpoint",
 // Part B §2.1): Bearer, Basic (username = key), or body client_secret; the header wins.
 import { parseAuthorization, type AuthScheme } from '../domain/authorization.ts';
 import { credentialFailure, OAuthError } from '../domain/errors.ts';
@@ -32,7 +32,7 @@ export async function authenticateClient(
   ctx: Context,
   input: { authorization: string | string[] | undefined; body: Params; query: Params },
 ): Promise<AuthenticatedClient> {
-  // Credentials are never accepted in the URL (RFC 6749 §2.3.1; security plan TK-05, BI-59).
+  // Credentials are never accepted in the URL (RFC 6749 §2.3.1; docs/security-model.md TK-05, BI-59).
   if (input.query.client_secret !== undefined) {
     throw new OAuthError('invalid_request', 'Client credentials must not be sent in the query string');
   }

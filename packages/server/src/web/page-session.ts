@@ -27,11 +27,11 @@ export async function ensureSession(req: PageRequest): Promise<Session> {
   return session;
 }
 
-/** CSRF: the session's token, plus Origin and Fetch Metadata as defence in depth (UI-02, BI-34). */
+/** CSRF: the session's token, plus Origin and Fetch Metadata as defence in depth (docs/security-model.md UI-02, BI-34). */
 export async function formSession(req: PageRequest): Promise<Session> {
   const { origin, fetchSite, hostOrigin } = req.origin;
   const publicOrigin = new URL(req.ctx.config.publicUrl).origin;
-  // Under `Referrer-Policy: no-referrer` (UI-04) browsers send `Origin: null` on their own form
+  // Under `Referrer-Policy: no-referrer` (docs/security-model.md UI-04) browsers send `Origin: null` on their own form
   // POSTs; accept that only when Fetch Metadata (browser-set, unforgeable by pages) says same-origin.
   const sameOrigin = origin === undefined || origin === publicOrigin || origin === hostOrigin || (origin === 'null' && fetchSite === 'same-origin');
   const session = await currentSession(req);
@@ -60,7 +60,7 @@ export async function signedInForm(req: PageRequest): Promise<SignedIn> {
   return requireSignIn(req);
 }
 
-/** Sign-in: a new session id (no fixation, AC-14); pending authorize requests follow it. */
+/** Sign-in: a new session id (no fixation; docs/security-model.md AC-14); pending authorize requests follow it. */
 export async function signIn(req: PageRequest, previous: Session | null, accountId: string): Promise<Session> {
   const { cookieValue, session } = await rotateSession(req.ctx, previous, accountId);
   req.setCookie(cookieValue);

@@ -20,7 +20,7 @@ const IDEMPOTENCY_ERRORS: IdempotencyErrors = {
 
 /**
  * Stripe stores the result once the endpoint begins executing, errors included, but nothing when
- * parameters fail validation (Part B §5.5): a corrected retry may reuse the key.
+ * parameters fail validation (docs/contract.md Part B §5.5): a corrected retry may reuse the key.
  */
 const storedError = (requestId: string) => (err: unknown) =>
   err instanceof ApiError && err.status < 500 && err.status !== 400 && err.status !== 409 ? { status: err.status, body: toWire(err, 'api', requestId).body } : null;
@@ -44,7 +44,7 @@ function handlerFor(ctx: Context, route: ApiRoute) {
     if ('error' in idem) throw new ApiError(400, idem.error);
     const run = () => route.handler(ctx, { caller, params, path, requestId: req.id, idempotencyKey: idem.key });
     if (route.method === 'POST' && idem.key) {
-      // Scoped by key and Stripe-Account (contract Part A "Idempotency").
+      // Scoped by key and Stripe-Account (docs/contract.md Part A "Idempotency").
       const scope = `${caller.keyHash}:${caller.stripeAccount ?? ''}`;
       return respondIdempotent(ctx, reply, { scope, key: idem.key, method: req.method, path: pathOf(req.url), params }, run, storedError(req.id), IDEMPOTENCY_ERRORS);
     }

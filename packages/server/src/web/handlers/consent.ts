@@ -1,4 +1,4 @@
-// The authorize interaction in the browser (docs/contract.md Part A "Authorize"): validate, then
+// The authorize interaction in the browser (docs/contract.md Part B §1.6): validate, then
 // sign in or sign up, then allow or deny. The record and its rules are in oauth/interaction.ts.
 import { PageError } from '../../domain/errors.ts';
 import { validateAuthorizeRequest } from '../../oauth/authorize.ts';
