@@ -31,6 +31,8 @@ export interface TestServerOptions {
   seed?: Seed;
   clock?: Clock;
   args?: string[];
+  /** Environment variables the configuration reads (e.g. CONNECTD_WEBHOOK_POLL_MS); none by default. */
+  env?: Record<string, string>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -45,7 +47,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     database = PG_URL;
     pgSchema = `t_${randomBase62(12).toLowerCase()}`;
   }
-  const { config } = loadConfig(['serve', '--port', '0', '--db', database, '--log-level', 'info', ...(opts.args ?? [])], {});
+  const { config } = loadConfig(['serve', '--port', '0', '--db', database, '--log-level', 'info', ...(opts.args ?? [])], opts.env ?? {});
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _enc, cb) {

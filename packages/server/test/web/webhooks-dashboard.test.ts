@@ -27,8 +27,7 @@ for (const db of DB_KINDS) {
     let receiverUrl = '';
     before(async () => {
       receiverUrl = await receiver.start();
-      process.env.CONNECTD_WEBHOOK_POLL_MS = '50';
-      server = await startTestServer({ db, args: ['--webhook-retry', 'fast'] });
+      server = await startTestServer({ db, args: ['--webhook-retry', 'fast'], env: { CONNECTD_WEBHOOK_POLL_MS: '50' } });
     });
     after(async () => {
       await receiver.stop();

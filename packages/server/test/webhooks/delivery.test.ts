@@ -24,8 +24,7 @@ for (const db of DB_KINDS) {
         { url: `${url}/hooks`, secret: SECRET, livemode: false },
         { url: `${url}/slow`, secret: SECRET, livemode: false },
       ];
-      process.env.CONNECTD_WEBHOOK_POLL_MS = '50';
-      server = await startTestServer({ db, seed, args: ['--webhook-retry', 'fast'] });
+      server = await startTestServer({ db, seed, args: ['--webhook-retry', 'fast'], env: { CONNECTD_WEBHOOK_POLL_MS: '50' } });
     });
     after(async () => {
       await receiver.stop();

@@ -43,8 +43,7 @@ describe('private webhook targets denied', () => {
       { url: `http://127.0.0.1:${port}/literal`, livemode: false },
       { url: `http://localhost:${port}/name`, livemode: false },
     ];
-    process.env.CONNECTD_WEBHOOK_POLL_MS = '50';
-    server = await startTestServer({ seed, args: ['--webhook-private-targets', 'deny', '--webhook-retry', 'fast'] });
+    server = await startTestServer({ seed, args: ['--webhook-private-targets', 'deny', '--webhook-retry', 'fast'], env: { CONNECTD_WEBHOOK_POLL_MS: '50' } });
   });
   after(async () => {
     await server.close();
