@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { freePort, startTestServer, type TestServer } from '../support/server.ts';
 
 const run = promisify(execFile);
 const example = (name: string) => fileURLToPath(new URL(`../../../../docs/examples/${name}`, import.meta.url));
@@ -30,13 +30,7 @@ describe('docs/examples', () => {
 
   it('webhook-receiver.mjs verifies a real delivery and refuses a forged one', async () => {
     const { spawn } = await import('node:child_process');
-    const { createServer } = await import('node:net');
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     // The receiver needs the secret, which the platform learns once, when it creates the endpoint.
     const created = await fetch(`${server.url}/v1/webhook_endpoints`, {
       method: 'POST',

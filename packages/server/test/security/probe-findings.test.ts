@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { updatePlatform } from '../../src/store/platforms.ts';
-import { A, testSeed } from '../support/fixtures.ts';
+import { A, M, testSeed } from '../support/fixtures.ts';
 import { FormClient } from '../support/flow.ts';
 import { runCli } from '../support/process.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
@@ -89,6 +89,24 @@ for (const db of DB_KINDS) {
         assert.equal((await withHost(`${named.url}/login`, 'other.test')).status, 421);
       } finally {
         await named.close();
+      }
+    });
+
+    it('accepts a page form whose Origin is the configured public URL under another Host, and refuses another Origin', async () => {
+      // The public URL is the server's own address; `localhost` is a name it answers too, so under
+      // that Host the origin derived from the request differs from the configured one.
+      assert.equal(server.ctx.config.publicUrl, server.url);
+      const host = `localhost:${new URL(server.url).port}`;
+      const signIn = async (origin: string) => {
+        const c = new FormClient(server.url);
+        const page = await c.get('/login');
+        const form = new URLSearchParams({ _csrf: FormClient.csrfFrom(page.text), email: M.email, password: M.password }).toString();
+        return withHost(`${server.url}/login`, host, 'POST', form, { 'content-type': 'application/x-www-form-urlencoded', cookie: c.cookieHeader(), origin });
+      };
+      assert.equal((await signIn(server.url)).status, 303, `Origin ${server.url} (the public URL) under Host ${host}`);
+      assert.equal((await signIn(`http://${host}`)).status, 303, 'Origin derived from the Host');
+      for (const origin of ['http://evil.example', `https://${host}`, 'http://127.0.0.1:1']) {
+        assert.equal((await signIn(origin)).status, 403, origin);
       }
     });
 

@@ -16,7 +16,8 @@ export class FormClient {
   private readonly cookies = new Map<string, string>();
   constructor(private readonly base: string) {}
 
-  private cookieHeader(): string {
+  /** The Cookie header this client sends (for a request made some other way, e.g. with another Host). */
+  cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
