@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
 import { freePort, startTestServer, type TestServer } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const example = (name: string) => fileURLToPath(new URL(`../../../../docs/examples/${name}`, import.meta.url));
@@ -43,7 +44,7 @@ describe('docs/examples', () => {
       let realOut = '';
       real.stdout.on('data', (d: Buffer) => (realOut += d.toString()));
       try {
-        for (let i = 0; i < 100 && !realOut.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+        await waitUntil('the receiver listening', () => (realOut.includes('listening') ? true : undefined), 5_000);
         const forged = await fetch(`http://127.0.0.1:${port}/webhooks`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=00' } });
         assert.equal(forged.status, 400);
         const { code } = await (await fetch(`${server.url}/v1/test_helpers/oauth/authorize`, {
@@ -56,8 +57,7 @@ describe('docs/examples', () => {
           headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ grant_type: 'authorization_code', code }),
         });
-        for (let i = 0; i < 100 && !realOut.includes('connected acct_'); i++) await new Promise((r) => setTimeout(r, 100));
-        assert.match(realOut, /connected acct_/);
+        await waitUntil('the receiver reporting the connection', () => (/connected acct_/.test(realOut) ? true : undefined), 10_000);
       } finally {
         real.kill();
       }

@@ -7,18 +7,9 @@ import { A } from '../support/fixtures.ts';
 import { FormClient, helperCode } from '../support/flow.ts';
 import { Receiver } from '../support/receiver.ts';
 import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');
-
-/** Polls until `done` holds (the worker records an attempt just after the receiver answers). */
-async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean, ms = 5_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await get();
-    if (done(v) || Date.now() - t0 > ms) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const db of DB_KINDS) {
   describe(`webhooks dashboard on ${db}`, () => {
@@ -54,7 +45,11 @@ for (const db of DB_KINDS) {
       const [first] = await receiver.waitFor(1, 10_000, '/dash');
       assert.ok(first);
       stripe.webhooks.constructEvent(first.body, String(first.headers['stripe-signature']), secret);
-      page = await eventually(() => c.get('/dashboard/webhooks'), (p) => /HTTP 500/.test(p.text));
+      // The worker records an attempt just after the receiver answers.
+      page = await waitUntil('the failed attempt on the page', async () => {
+        const p = await c.get('/dashboard/webhooks');
+        return /HTTP 500/.test(p.text) ? p : undefined;
+      }, 5_000);
       assert.match(page.text, /account\.application\.authorized/);
       assert.match(page.text, /HTTP 500/);
       assert.match(page.text, /next retry in \d+ s/);
@@ -62,7 +57,10 @@ for (const db of DB_KINDS) {
       receiver.respond = () => 200;
       const delivered = await receiver.waitFor(2, 10_000, '/dash');
       assert.equal(delivered[1]?.body, first.body);
-      page = await eventually(() => c.get('/dashboard/webhooks'), (p) => /Delivered/.test(p.text));
+      page = await waitUntil('the delivery on the page', async () => {
+        const p = await c.get('/dashboard/webhooks');
+        return /Delivered/.test(p.text) ? p : undefined;
+      }, 5_000);
       assert.match(page.text, /Delivered/);
       assert.match(page.text, /HTTP 200/);
 
@@ -91,7 +89,7 @@ for (const db of DB_KINDS) {
       assert.equal((await c.post(`/dashboard/webhooks/${endpointId}/disable`, { _csrf: csrf })).status, 303);
       const quiet = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
       await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code: quiet.code }, { authorization: `Bearer ${A.testSecret}` });
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       assert.equal(receiver.received.filter((r) => r.path === '/dash').length, 4, 'a disabled endpoint receives nothing');
     });
   });

@@ -7,6 +7,7 @@ import { A, testSeed } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
 import { Receiver } from '../support/receiver.ts';
 import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { sleep } from '../support/wait.ts';
 
 const SECRET = 'whsec_TestSecretAAAAAAAAAAAAAAAAAAAAAAAA';
 const stripe = new Stripe('sk_test_unused');
@@ -75,7 +76,7 @@ for (const db of DB_KINDS) {
       for (const r of got) stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
       assert.ok((got[2]?.at ?? 0) - (got[0]?.at ?? 0) >= 2500, 'backed off about 1 s then 2 s');
       const eventId = (JSON.parse(got[0]?.body ?? '{}') as { id: string }).id;
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       const attempts = await server.ctx.store.db
         .selectFrom('deliveries')
         .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'deliveries.endpoint_id')
