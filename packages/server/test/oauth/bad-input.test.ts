@@ -359,7 +359,9 @@ function oauthRows(): OAuthRow[] {
     extra?: Record<string, string>,
   ) => {
     const c = withCode(build, extra);
-    rows.push({ id, name, send: c.send, expect, ...(then ? { then: (env: Env, res: Res) => then(env, res, c.ctx) } : {}) });
+    // An accepted code gives the tokens of the account it was issued for.
+    const check = then ?? ('ok' in expect ? async (_env: Env, res: Res, ctx: Record<string, string>) => assert.equal(res.json.stripe_user_id, ctx.stripe_user_id, `${id} ${name}`) : undefined);
+    rows.push({ id, name, send: c.send, expect, ...(check ? { then: (env: Env, res: Res) => check(env, res, c.ctx) } : {}) });
   };
   const notBurnt = async (env: Env, _res: Res, ctx: Record<string, string>) => {
     await exchangeSucceeds(env, ctx.code ?? '');
@@ -681,6 +683,12 @@ function checkOAuth(res: Res, row: OAuthRow): void {
   assert.equal(header(res, 'pragma'), 'no-cache', `${what}: Pragma`);
   if ('ok' in row.expect) {
     assert.equal(res.status, 200, `${what}: ${res.text.slice(0, 300)}`);
+    // A token response (Part A "Token endpoint"), not just any 200.
+    assert.deepEqual(Object.keys(res.json), ['access_token', 'livemode', 'refresh_token', 'token_type', 'stripe_publishable_key', 'stripe_user_id', 'scope'], what);
+    assert.equal(res.json.token_type, 'bearer', what);
+    assert.equal(res.json.livemode, false, what);
+    assert.match(String(res.json.access_token), /^sk_test_/, what);
+    assert.match(String(res.json.stripe_user_id), /^acct_/, what);
     return;
   }
   const { status, error, description, challenge, allow } = row.expect;
