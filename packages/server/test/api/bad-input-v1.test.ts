@@ -5,18 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, B } from '../support/fixtures.ts';
-import { DB_KINDS, readResponse, startTestServer, type TestServer } from '../support/server.ts';
-import { apiError, call, connectNew, masked, ok, rawRequest, REQUEST_ID, type Connected, type RawResponse } from './support.ts';
-
-/** POST with a raw body and content type. */
-async function postRaw(base: string, path: string, body: string, contentType: string | null, headers: Record<string, string>): Promise<RawResponse> {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { ...(contentType === null ? {} : { 'content-type': contentType }), ...headers },
-    body,
-  });
-  return readResponse(res);
-}
+import { post, rawRequest, request } from '../support/http.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { apiError, call, connectNew, masked, ok, REQUEST_ID, type Connected } from '../support/api.ts';
 
 for (const db of DB_KINDS) {
   describe(`bad inputs on /v1 (${db})`, () => {
@@ -56,11 +47,13 @@ for (const db of DB_KINDS) {
         ['email=none@example.com', null],
       ];
       for (const [body, type] of cases) {
-        const err = apiError(await postRaw(server.url, '/v1/customers', body, type, auth), 400);
+        // node:http, so a missing Content-Type stays missing (fetch would send text/plain).
+        const sent = await rawRequest(`${server.url}/v1/customers`, { method: 'POST', headers: { ...auth, ...(type === null ? {} : { 'content-type': type }) }, body });
+        const err = apiError(sent, 400);
         assert.equal(err.type, 'invalid_request_error', String(type));
       }
       assert.equal(await state(), before, 'nothing created');
-      const good = await postRaw(server.url, '/v1/customers', 'email=utf8%40example.com&name=J%C3%BCrgen', 'application/x-www-form-urlencoded; charset=utf-8', auth);
+      const good = await post(`${server.url}/v1/customers`, 'email=utf8%40example.com&name=J%C3%BCrgen', { ...auth, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
       assert.equal(ok(good).name, 'Jürgen');
     });
 
@@ -68,19 +61,19 @@ for (const db of DB_KINDS) {
       const part = (name: string, value: string) => `--b0und\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
       const type = 'multipart/form-data; boundary=b0und';
       const body = `${part('email', 'mp@example.com')}${part('name', 'Jürgen')}${part('metadata[a]', '1')}${part('metadata[b c]', '2')}--b0und--\r\n`;
-      const created = ok(await postRaw(server.url, '/v1/customers', body, type, auth));
+      const created = ok(await post(`${server.url}/v1/customers`, body, { ...auth, 'content-type': type }));
       assert.equal(created.email, 'mp@example.com');
       assert.equal(created.name, 'Jürgen');
       assert.deepEqual(created.metadata, { a: '1', 'b c': '2' });
       const before = await state();
       const fiftyOne = Array.from({ length: 51 }, (_, i) => part(`metadata[k${i}]`, 'v')).join('') + '--b0und--\r\n';
-      assert.equal(apiError(await postRaw(server.url, '/v1/customers', fiftyOne, type, auth), 400).param, 'metadata');
+      assert.equal(apiError(await post(`${server.url}/v1/customers`, fiftyOne, { ...auth, 'content-type': type }), 400).param, 'metadata');
       const many = Array.from({ length: 1200 }, (_, i) => part(`metadata[k${i}]`, 'v')).join('') + '--b0und--\r\n';
-      assert.equal(apiError(await postRaw(server.url, '/v1/customers', many, type, auth), 400).type, 'invalid_request_error');
+      assert.equal(apiError(await post(`${server.url}/v1/customers`, many, { ...auth, 'content-type': type }), 400).type, 'invalid_request_error');
       const big = `${part('description', 'x'.repeat(1024 * 1024 + 16))}--b0und--\r\n`;
-      apiError(await postRaw(server.url, '/v1/customers', big, type, auth), 413);
-      assert.equal(apiError(await postRaw(server.url, '/v1/customers', `${part('metadata[a', '1')}--b0und--\r\n`, type, auth), 400).type, 'invalid_request_error');
-      assert.equal(apiError(await postRaw(server.url, '/v1/customers', `${part('bogus', '1')}--b0und--\r\n`, type, auth), 400).code, 'parameter_unknown');
+      apiError(await post(`${server.url}/v1/customers`, big, { ...auth, 'content-type': type }), 413);
+      assert.equal(apiError(await post(`${server.url}/v1/customers`, `${part('metadata[a', '1')}--b0und--\r\n`, { ...auth, 'content-type': type }), 400).type, 'invalid_request_error');
+      assert.equal(apiError(await post(`${server.url}/v1/customers`, `${part('bogus', '1')}--b0und--\r\n`, { ...auth, 'content-type': type }), 400).code, 'parameter_unknown');
       assert.equal(await state(), before, 'nothing created');
     });
 
@@ -99,7 +92,7 @@ for (const db of DB_KINDS) {
         'expand[0][a]=b',
       ];
       for (const body of bodies) {
-        const r = await postRaw(server.url, '/v1/customers', body, 'application/x-www-form-urlencoded', auth);
+        const r = await post(`${server.url}/v1/customers`, body, auth);
         const err = apiError(r, 400);
         assert.equal(err.type, 'invalid_request_error', body);
         assert.equal(typeof err.param, 'string', `${body}: the error names the parameter`);
@@ -142,17 +135,17 @@ for (const db of DB_KINDS) {
 
     it('an oversized body is 413, an oversized header 431, too many parameters 400', async () => {
       const before = await state();
-      const big = apiError(await postRaw(server.url, '/v1/customers', `description=${'x'.repeat(1024 * 1024 + 16)}`, 'application/x-www-form-urlencoded', auth), 413);
+      const big = apiError(await post(`${server.url}/v1/customers`, `description=${'x'.repeat(1024 * 1024 + 16)}`, auth), 413);
       assert.equal(big.type, 'invalid_request_error');
       const many = Array.from({ length: 1200 }, (_, i) => `metadata[k${i}]=v`).join('&');
-      apiError(await postRaw(server.url, '/v1/customers', many, 'application/x-www-form-urlencoded', auth), 400);
+      apiError(await post(`${server.url}/v1/customers`, many, auth), 400);
       const fiftyOne = Array.from({ length: 51 }, (_, i) => `metadata[k${i}]=v`).join('&');
-      assert.equal(apiError(await postRaw(server.url, '/v1/customers', fiftyOne, 'application/x-www-form-urlencoded', auth), 400).param, 'metadata');
+      assert.equal(apiError(await post(`${server.url}/v1/customers`, fiftyOne, auth), 400).param, 'metadata');
       assert.equal(await state(), before, 'nothing created');
       // Node refuses the header block before any route runs.
-      const header = await rawRequest(server.url, 'GET', '/v1/customers', { ...auth, 'x-padding': 'p'.repeat(64 * 1024) });
+      const header = await rawRequest(`${server.url}/v1/customers`, { headers: { ...auth, 'x-padding': 'p'.repeat(64 * 1024) } });
       assert.equal(header.status, 431);
-      assert.match(String(header.headers['request-id'] ?? ''), REQUEST_ID);
+      assert.match(header.headers.get('request-id') ?? '', REQUEST_ID);
       assert.doesNotThrow(() => JSON.parse(header.text));
     });
 
@@ -271,14 +264,18 @@ for (const db of DB_KINDS) {
         apiError(await call(server.url, 'POST', '/v1/customers', { key: A.testSecret, account: value, params: { email: 'dup@example.com' } }), 400);
       }
       // Two header lines, the first one valid.
-      const two = await rawRequest(server.url, 'POST', '/v1/customers', {
-        authorization: `Bearer ${A.testSecret}`,
-        'stripe-account': [acct.accountId, 'acct_Other0000000001'],
-        'content-type': 'application/x-www-form-urlencoded',
-      }, 'email=two-lines@example.com');
+      const two = await rawRequest(`${server.url}/v1/customers`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${A.testSecret}`,
+          'stripe-account': [acct.accountId, 'acct_Other0000000001'],
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'email=two-lines@example.com',
+      });
       assert.equal(two.status, 400, two.text);
-      assert.match(String(two.headers['request-id'] ?? ''), REQUEST_ID);
-      const empty = await rawRequest(server.url, 'GET', '/v1/customers', { authorization: `Bearer ${A.testSecret}`, 'stripe-account': '' });
+      assert.match(two.headers.get('request-id') ?? '', REQUEST_ID);
+      const empty = await rawRequest(`${server.url}/v1/customers`, { headers: { authorization: `Bearer ${A.testSecret}`, 'stripe-account': '' } });
       assert.equal(empty.status, 400, empty.text);
       // The URL names one account and the header another.
       const other = await connectNew(server.url, A);
@@ -310,14 +307,14 @@ for (const db of DB_KINDS) {
       const none = apiError(await call(server.url, 'GET', '/v1/customers', { key: null }), 401);
       assert.match(none.message, /You did not provide an API key/);
       for (const header of ['Token sk_test_abc', 'Bearer', 'Bearer ', 'Basic !!!', 'Basic ' + Buffer.from(':').toString('base64')]) {
-        const r = await postRaw(server.url, '/v1/customers', 'email=h@example.com', 'application/x-www-form-urlencoded', { authorization: header });
+        const r = await post(`${server.url}/v1/customers`, 'email=h@example.com', { authorization: header });
         apiError(r, 401);
       }
       assert.equal(await state(), before, 'nothing created');
       const basic = Buffer.from(`${A.testSecret}:`).toString('base64');
-      const viaBasic = await fetch(`${server.url}/v1/account`, { headers: { authorization: `Basic ${basic}`, 'stripe-account': acct.accountId } });
+      const viaBasic = await request(`${server.url}/v1/account`, { headers: { authorization: `Basic ${basic}`, 'stripe-account': acct.accountId } });
       assert.equal(viaBasic.status, 200);
-      assert.equal(((await viaBasic.json()) as { id: string }).id, acct.accountId);
+      assert.equal(viaBasic.json.id, acct.accountId);
     });
 
     it('unknown routes and methods are 404 in Stripe’s envelope; an over-long Idempotency-Key is 400', async () => {

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { A } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { post } from '../support/http.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
 for (const db of DB_KINDS) {
   describe(`events with Stripe-Account on ${db}`, () => {

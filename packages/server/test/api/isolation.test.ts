@@ -14,8 +14,9 @@ import { API_ROUTES } from '../../src/api/routes.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
 import { codeFrom, FormClient } from '../support/flow.ts';
+import { post, type HttpResponse } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { DB_KINDS, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
 import {
   apiError,
   call,
@@ -28,10 +29,9 @@ import {
   readOnlyMessage,
   sdk,
   type Connected,
-  type RawResponse,
-} from './support.ts';
+} from '../support/api.ts';
 
-function assertNoAccess(r: RawResponse, key: string, account: string): void {
+function assertNoAccess(r: HttpResponse, key: string, account: string): void {
   const err = apiError(r, 403);
   assert.equal(err.type, 'invalid_request_error');
   assert.equal(err.code, 'account_invalid');

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A, B } from '../support/fixtures.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
-import { call, connectNew, masked, noAccessMessage, ok, REQUEST_ID } from './support.ts';
+import { call, connectNew, masked, noAccessMessage, ok, REQUEST_ID } from '../support/api.ts';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';

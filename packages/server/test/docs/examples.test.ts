@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
+import { post } from '../support/http.ts';
 import { freePort, startTestServer, type TestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -33,12 +34,8 @@ describe('docs/examples', () => {
     const { spawn } = await import('node:child_process');
     const port = await freePort();
     // The receiver needs the secret, which the platform learns once, when it creates the endpoint.
-    const created = await fetch(`${server.url}/v1/webhook_endpoints`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ url: `http://127.0.0.1:${port}/webhooks`, connect: 'true', 'enabled_events[]': '*' }),
-    });
-    const endpoint = (await created.json()) as { id: string; secret: string };
+    const created = await post(`${server.url}/v1/webhook_endpoints`, { url: `http://127.0.0.1:${port}/webhooks`, connect: 'true', enabled_events: ['*'] }, { authorization: `Bearer ${A.testSecret}` });
+    const endpoint = created.json as { id: string; secret: string };
     {
       const real = spawn(process.execPath, [example('webhook-receiver.mjs')], { env: { ...env, PORT: String(port), WEBHOOK_SECRET: endpoint.secret } });
       let realOut = '';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { connectNew } from '../api/support.ts';
+import { connectNew } from '../support/api.ts';
 import { A } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

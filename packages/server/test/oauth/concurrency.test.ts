@@ -9,8 +9,9 @@ import pg from 'pg';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
+import { post } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { DB_KINDS, dropSchema, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, dropSchema, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
 
 async function exchangeInParallel(urls: string[], code: string, n = 20) {
   return Promise.all(

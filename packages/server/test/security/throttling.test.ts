@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { apiError, call } from '../api/support.ts';
+import { apiError, call } from '../support/api.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { FormClient } from '../support/flow.ts';
+import { post, request } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { DB_KINDS, PG_URL, post, readResponse, startTestServer } from '../support/server.ts';
+import { DB_KINDS, PG_URL, startTestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const authorizeQuery = (extra: Record<string, string> = {}) =>
@@ -100,7 +101,7 @@ describe('anonymous growth', () => {
       assert.deepEqual([...new Set(statuses.slice(0, 150))], [303]);
       const last = statuses[150];
       assert.equal(last, 429);
-      const res = await readResponse(await fetch(`${server.url}/oauth/authorize?${authorizeQuery()}`, { redirect: 'manual' }));
+      const res = await request(`${server.url}/oauth/authorize?${authorizeQuery()}`);
       assert.equal(res.status, 429);
       assert.ok(Number(res.headers.get('retry-after')) > 0);
       const rows = await server.ctx.store.db.selectFrom('authorize_requests').select('id').execute();

@@ -1,6 +1,6 @@
 // Helpers that drive the authorize flow over plain HTTP (a cookie jar and form posts), for
 // integration tests that need codes for existing accounts without a browser.
-import { post } from './server.ts';
+import { post } from './http.ts';
 
 export async function helperCode(
   base: string,

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { A, testSeed } from './fixtures.ts';
 import { helperCode } from './flow.ts';
-import { post } from './server.ts';
+import { post } from './http.ts';
 
 /** Runs fn(0…n-1) with at most `limit` calls in flight. */
 export async function pool<T>(n: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {

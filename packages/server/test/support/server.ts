@@ -112,37 +112,3 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
-
-/** Form-encodes and POSTs, returning status, headers and parsed JSON. */
-export async function post(
-  url: string,
-  body: Record<string, string> | string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; json: Record<string, unknown>; text: string }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: typeof body === 'string' ? body : new URLSearchParams(body).toString(),
-    redirect: 'manual',
-  });
-  return readResponse(res);
-}
-
-export interface ReadResponse {
-  status: number;
-  headers: Headers;
-  json: Record<string, unknown>;
-  text: string;
-}
-
-/** Status, headers, text, and the JSON body when there is one (else `{}`: callers check text). */
-export async function readResponse(res: Response): Promise<ReadResponse> {
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, headers: res.headers, json, text };
-}

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, M, testSeed } from '../support/fixtures.ts';
-import { post, startTestServer, type TestServer } from '../support/server.ts';
+import { call } from '../support/api.ts';
+import { post } from '../support/http.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 
 // <repo>/.tmp/consent.png, for a human to look at; nothing asserts on it.
 const SCREENSHOT_DIR = fileURLToPath(new URL('../../../../.tmp/', import.meta.url));
@@ -138,10 +140,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
     return res.json as unknown as TokenResponse;
   }
 
-  async function getAccount(token: string): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-  }
+  const getAccount = (token: string) => call(server.url, 'GET', '/v1/account', { key: token });
 
   async function signInAtLogin(page: Page): Promise<void> {
     await page.goto('/login');

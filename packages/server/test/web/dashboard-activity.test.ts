@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, M } from '../support/fixtures.ts';
 import { codeFrom, FormClient } from '../support/flow.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { post } from '../support/http.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
 for (const db of DB_KINDS) {
   describe(`connected account dashboard on ${db}`, () => {

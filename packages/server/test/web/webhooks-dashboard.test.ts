@@ -5,8 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { A } from '../support/fixtures.ts';
 import { FormClient, helperCode } from '../support/flow.ts';
+import { post } from '../support/http.ts';
 import { Receiver } from '../support/receiver.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');

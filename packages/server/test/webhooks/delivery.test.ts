@@ -5,8 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { A, testSeed } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
+import { post } from '../support/http.ts';
 import { Receiver } from '../support/receiver.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 import { sleep } from '../support/wait.ts';
 
 const SECRET = 'whsec_TestSecretAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -9,7 +9,8 @@ import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { guardedLookup, TARGET_NOT_ALLOWED } from '../../src/webhooks/http-post.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { FormClient, helperCode } from '../support/flow.ts';
-import { post, startTestServer, type TestServer } from '../support/server.ts';
+import { post } from '../support/http.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const PRIVATE_URLS = [

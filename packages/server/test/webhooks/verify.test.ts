@@ -14,9 +14,11 @@ import Stripe from 'stripe';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
+import { call } from '../support/api.ts';
+import { post, type Form } from '../support/http.ts';
 import { runCli, spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
-import { DB_KINDS, dropSchema, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, dropSchema, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
 const stripe = new Stripe('sk_test_unused');
@@ -101,21 +103,10 @@ for (const db of DB_KINDS) {
       for (const e of list.json.data as Array<{ id: string }>) await api('DELETE', `/v1/webhook_endpoints/${e.id}`);
     });
 
-    async function api(method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string | string[]> = {}, key = A.testSecret) {
-      const form = new URLSearchParams();
-      for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) form.append(k, one);
-      const qs = form.toString();
-      const res = await fetch(`${server.url}${path}${method === 'POST' || !qs ? '' : `?${qs}`}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-        ...(method === 'POST' ? { body: qs } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, json: JSON.parse(text) as Record<string, unknown>, text };
-    }
+    const api = (method: 'GET' | 'POST' | 'DELETE', path: string, params: Form = {}, key = A.testSecret) => call(server.url, method, path, { key, params });
 
     async function createEndpoint(path: string, events: string[] = ['*'], connect = true) {
-      const res = await api('POST', '/v1/webhook_endpoints', { url: `${hooks}${path}`, connect: String(connect), 'enabled_events[]': events });
+      const res = await api('POST', '/v1/webhook_endpoints', { url: `${hooks}${path}`, connect: String(connect), enabled_events: events });
       assert.equal(res.status, 200, res.text);
       return res.json as { id: string; secret: string; status: string; connect: boolean; enabled_events: string[] };
     }
@@ -443,16 +434,16 @@ describe('connectd trigger through a running server', () => {
         assert.deepEqual(events.map((e) => e.type).sort(), ['account.application.authorized', 'account.application.deauthorized']);
         for (const e of events) assert.deepEqual(e.data.object, { id: A.clientIdTest, object: 'application', name: 'Platform A' });
 
-        const res = await fetch(`${server.url}/v1/events?limit=2`, { headers: { authorization: `Bearer ${A.testSecret}` } });
-        const list = (await res.json()) as ListBody;
+        const latestEvents = (base: string) => call(base, 'GET', '/v1/events', { key: A.testSecret, params: { limit: '2' } });
+        const list = (await latestEvents(server.url)).json as unknown as ListBody;
         assert.deepEqual(list.data.map((e) => [e.type, e.account]), [
           ['account.application.deauthorized', M.id],
           ['account.application.authorized', M.id],
         ]);
         assert.deepEqual(list.data.map((e) => e.id).sort(), events.map((e) => e.id).sort());
         await waitUntil('pending_webhooks 0', async () => {
-          const r = await fetch(`${server?.url ?? ''}/v1/events?limit=2`, { headers: { authorization: `Bearer ${A.testSecret}` } });
-          return ((await r.json()) as ListBody).data.every((e) => e.pending_webhooks === 0) ? true : undefined;
+          const r = await latestEvents(server?.url ?? '');
+          return (r.json as unknown as ListBody).data.every((e) => e.pending_webhooks === 0) ? true : undefined;
         });
       } finally {
         if (server) assert.equal(await server.stop(), 0);

@@ -1,10 +1,10 @@
-// Helpers shared by the /v1 suites (issue 3): connecting fresh test accounts, raw /v1 requests,
-// stripe-node pointed at a test server, and Stripe's error envelope.
+// Helpers shared by the /v1 suites (issue 3): connecting fresh test accounts, /v1 requests as
+// the SDKs make them, stripe-node pointed at a test server, and Stripe's error envelope.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import Stripe from 'stripe';
-import { helperCode } from '../support/flow.ts';
-import { post, readResponse, type TestServer } from '../support/server.ts';
+import { helperCode } from './flow.ts';
+import { post, request, type Form, type HttpResponse } from './http.ts';
+import type { TestServer } from './server.ts';
 
 export interface Platform {
   testSecret: string;
@@ -32,60 +32,21 @@ export async function exchange(base: string, secret: string, code: string, expec
   return { accountId: t.stripe_user_id, accessToken: t.access_token, refreshToken: t.refresh_token, scope: t.scope };
 }
 
-export interface RawResponse {
-  status: number;
-  headers: Headers;
-  json: Record<string, unknown>;
-  text: string;
-}
-
 export interface CallOptions {
   /** Secret key or access token; null sends no Authorization header. */
   key: string | null;
   account?: string;
   /** Form body for POST; query string for GET and DELETE. */
-  params?: Record<string, string> | string;
+  params?: Form | string;
   headers?: Record<string, string>;
 }
 
-/** One /v1 request over fetch, the way the SDKs encode it. */
-export async function call(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions): Promise<RawResponse> {
-  const encoded = opts.params === undefined ? '' : typeof opts.params === 'string' ? opts.params : new URLSearchParams(opts.params).toString();
+/** One /v1 request with a key (Bearer) and, for a connected account, Stripe-Account. */
+export function call(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, opts: CallOptions): Promise<HttpResponse> {
   const headers: Record<string, string> = {};
   if (opts.key !== null) headers.authorization = `Bearer ${opts.key}`;
   if (opts.account !== undefined) headers['stripe-account'] = opts.account;
-  let url = `${base}${path}`;
-  let body: string | undefined;
-  if (method === 'POST') {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = encoded;
-  } else if (encoded) {
-    url += `${path.includes('?') ? '&' : '?'}${encoded}`;
-  }
-  const res = await fetch(url, { method, headers: { ...headers, ...opts.headers }, body, redirect: 'manual' });
-  return readResponse(res);
-}
-
-/** A request with raw header lines (fetch merges duplicates; this sends them as given). */
-export function rawRequest(
-  base: string,
-  method: string,
-  path: string,
-  headers: Record<string, string | string[]>,
-  body?: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
-  const url = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+  return request(`${base}${path}`, { method, headers: { ...headers, ...opts.headers }, ...(opts.params === undefined ? {} : { params: opts.params }) });
 }
 
 export interface WireApiError {
@@ -100,7 +61,7 @@ export interface WireApiError {
 export const REQUEST_ID = /^req_[A-Za-z0-9]{14}$/;
 
 /** Asserts Stripe's `{error:{type,message,...}}` envelope, a Request-Id and the status; returns the error. */
-export function apiError(r: { status: number; headers: Headers; json: Record<string, unknown>; text: string }, status: number): WireApiError {
+export function apiError(r: HttpResponse, status: number): WireApiError {
   assert.equal(r.status, status, r.text);
   assert.match(r.headers.get('request-id') ?? '', REQUEST_ID);
   const err = r.json.error;
@@ -113,7 +74,7 @@ export function apiError(r: { status: number; headers: Headers; json: Record<str
 }
 
 /** Asserts a 200 with a Request-Id; returns the body. */
-export function ok(r: RawResponse): Record<string, unknown> {
+export function ok(r: HttpResponse): Record<string, unknown> {
   assert.equal(r.status, 200, r.text);
   assert.match(r.headers.get('request-id') ?? '', REQUEST_ID);
   return r.json;
