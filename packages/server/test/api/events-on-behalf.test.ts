@@ -7,6 +7,7 @@ import { A } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
 import { post } from '../support/http.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { sdk } from '../support/stripe.ts';
 
 for (const db of DB_KINDS) {
   describe(`events with Stripe-Account on ${db}`, () => {
@@ -15,8 +16,7 @@ for (const db of DB_KINDS) {
     after(() => server.close());
 
     it('retrieves the platform events about that account only, until it is disconnected', async () => {
-      const url = new URL(server.url);
-      const stripe = new Stripe(A.testSecret, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0 });
+      const stripe = sdk(server, A.testSecret);
       const connect = async () => {
         const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
         const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });

@@ -27,9 +27,9 @@ import {
   noAccessMessage,
   ok,
   readOnlyMessage,
-  sdk,
   type Connected,
 } from '../support/api.ts';
+import { sdk } from '../support/stripe.ts';
 
 function assertNoAccess(r: HttpResponse, key: string, account: string): void {
   const err = apiError(r, 403);

@@ -9,7 +9,8 @@ import Stripe from 'stripe';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { A, B } from '../support/fixtures.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
-import { apiError, call, connectNew, ok, REQUEST_ID, sdk, type Connected } from '../support/api.ts';
+import { apiError, call, connectNew, ok, REQUEST_ID, type Connected } from '../support/api.ts';
+import { sdk } from '../support/stripe.ts';
 
 interface Seen {
   method: string;

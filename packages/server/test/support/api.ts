@@ -1,10 +1,8 @@
 // Helpers shared by the /v1 suites (issue 3): connecting fresh test accounts, /v1 requests as
-// the SDKs make them, stripe-node pointed at a test server, and Stripe's error envelope.
+// the SDKs make them, and Stripe's error envelope.
 import assert from 'node:assert/strict';
-import Stripe from 'stripe';
 import { helperCode } from './flow.ts';
 import { post, request, type Form, type HttpResponse } from './http.ts';
-import type { TestServer } from './server.ts';
 
 export interface Platform {
   testSecret: string;
@@ -78,11 +76,6 @@ export function ok(r: HttpResponse): Record<string, unknown> {
   assert.equal(r.status, 200, r.text);
   assert.match(r.headers.get('request-id') ?? '', REQUEST_ID);
   return r.json;
-}
-
-export function sdk(server: TestServer | string, key: string, extra: Stripe.StripeConfig = {}): Stripe {
-  const url = new URL(typeof server === 'string' ? server : server.url);
-  return new Stripe(key, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false, ...extra });
 }
 
 /** The error message Stripe gives when a key cannot act for an account (contract Part A). */

@@ -2,15 +2,13 @@
 // result and why it failed, resend, read the event JSON, roll and disable — on both databases.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Stripe from 'stripe';
 import { A } from '../support/fixtures.ts';
 import { FormClient, helperCode } from '../support/flow.ts';
 import { post } from '../support/http.ts';
 import { Receiver } from '../support/receiver.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { webhooks } from '../support/stripe.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
-
-const stripe = new Stripe('sk_test_unused');
 
 for (const db of DB_KINDS) {
   describe(`webhooks dashboard on ${db}`, () => {
@@ -45,7 +43,7 @@ for (const db of DB_KINDS) {
       await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
       const [first] = await receiver.waitFor(1, 10_000, '/dash');
       assert.ok(first);
-      stripe.webhooks.constructEvent(first.body, String(first.headers['stripe-signature']), secret);
+      webhooks.constructEvent(first.body, String(first.headers['stripe-signature']), secret);
       // The worker records an attempt just after the receiver answers.
       page = await waitUntil('the failed attempt on the page', async () => {
         const p = await c.get('/dashboard/webhooks');
@@ -85,7 +83,7 @@ for (const db of DB_KINDS) {
       const [, , , fourth] = await receiver.waitFor(4, 10_000, '/dash');
       assert.ok(fourth);
       assert.match(String(fourth.headers['stripe-signature']), /^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
-      for (const s of [secret, newSecret]) stripe.webhooks.constructEvent(fourth.body, String(fourth.headers['stripe-signature']), s);
+      for (const s of [secret, newSecret]) webhooks.constructEvent(fourth.body, String(fourth.headers['stripe-signature']), s);
 
       assert.equal((await c.post(`/dashboard/webhooks/${endpointId}/disable`, { _csrf: csrf })).status, 303);
       const quiet = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });

@@ -19,9 +19,8 @@ import { post, type Form } from '../support/http.ts';
 import { runCli, spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { DB_KINDS, dropSchema, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
+import { sdk, webhooks } from '../support/stripe.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
-
-const stripe = new Stripe('sk_test_unused');
 
 interface WireEvent {
   id: string;
@@ -80,7 +79,7 @@ const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
 
 /** Verifies with stripe-node; throws if the secret does not verify. */
 function nodeVerify(r: Received, secret: string): Stripe.Event {
-  return stripe.webhooks.constructEvent(r.body, sig(r), secret);
+  return webhooks.constructEvent(r.body, sig(r), secret);
 }
 
 for (const db of DB_KINDS) {
@@ -319,12 +318,11 @@ for (const db of DB_KINDS) {
       assert.deepEqual(last.data, []);
 
       // stripe-node's auto-pagination walks the same list.
-      const url = new URL(server.url);
-      const sdk = new Stripe(A.testSecret, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0 });
+      const platform = sdk(server, A.testSecret);
       const walked: string[] = [];
-      for await (const e of sdk.events.list({ limit: 3 })) walked.push(e.id);
+      for await (const e of platform.events.list({ limit: 3 })) walked.push(e.id);
       assert.deepEqual(walked, ids);
-      const retrievedBySdk = await sdk.events.retrieve(ids[0] ?? '');
+      const retrievedBySdk = await platform.events.retrieve(ids[0] ?? '');
       assert.equal(retrievedBySdk.type, 'account.application.deauthorized');
 
       const one = await api('GET', `/v1/events/${ids[0] ?? ''}`);
@@ -430,7 +428,7 @@ describe('connectd trigger through a running server', () => {
         assert.match(again.stderr, /is not connected/);
 
         await waitUntil('two triggered deliveries', () => (mine().length >= start + 2 ? true : undefined), 10_000);
-        const events = mine().slice(start).map((r) => stripe.webhooks.constructEvent(r.body, sig(r), SECRET));
+        const events = mine().slice(start).map((r) => webhooks.constructEvent(r.body, sig(r), SECRET));
         assert.deepEqual(events.map((e) => e.type).sort(), ['account.application.authorized', 'account.application.deauthorized']);
         for (const e of events) assert.deepEqual(e.data.object, { id: A.clientIdTest, object: 'application', name: 'Platform A' });
 
