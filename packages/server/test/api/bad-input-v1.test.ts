@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, B } from '../support/fixtures.ts';
+import { connectNew, type Connected } from '../support/flow.ts';
 import { post, rawRequest, request } from '../support/http.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
-import { apiError, call, connectNew, masked, ok, REQUEST_ID, type Connected } from '../support/api.ts';
+import { apiError, call, masked, ok, REQUEST_ID } from '../support/api.ts';
 
 for (const db of DB_KINDS) {
   describe(`bad inputs on /v1 (${db})`, () => {

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { A } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
-import { post } from '../support/http.ts';
+import { connectNew } from '../support/flow.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 import { sdk } from '../support/stripe.ts';
 
@@ -17,11 +16,7 @@ for (const db of DB_KINDS) {
 
     it('retrieves the platform events about that account only, until it is disconnected', async () => {
       const stripe = sdk(server, A.testSecret);
-      const connect = async () => {
-        const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-        const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-        return String(t.json.stripe_user_id);
-      };
+      const connect = async () => (await connectNew(server.url, A, 'read_only')).accountId;
       const x = await connect();
       const y = await connect();
       const all = await stripe.events.list({ limit: 10 });

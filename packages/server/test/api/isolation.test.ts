@@ -13,22 +13,11 @@ import { accessOf, type ApiRoute } from '../../src/api/route-table.ts';
 import { API_ROUTES } from '../../src/api/routes.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
-import { codeFrom, FormClient } from '../support/flow.ts';
+import { codeFrom, connectNew, exchange, FormClient, type Connected } from '../support/flow.ts';
 import { post, type HttpResponse } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { DB_KINDS, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
-import {
-  apiError,
-  call,
-  connectNew,
-  exchange,
-  masked,
-  maskedShape,
-  noAccessMessage,
-  ok,
-  readOnlyMessage,
-  type Connected,
-} from '../support/api.ts';
+import { apiError, call, masked, maskedShape, noAccessMessage, ok, readOnlyMessage } from '../support/api.ts';
 import { sdk } from '../support/stripe.ts';
 
 function assertNoAccess(r: HttpResponse, key: string, account: string): void {

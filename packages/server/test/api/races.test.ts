@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew } from '../support/flow.ts';
 import { post, request } from '../support/http.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -13,9 +13,8 @@ for (const db of DB_KINDS) {
     let asAccount: Record<string, string>;
     before(async () => {
       server = await startTestServer({ db });
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      asAccount = { authorization: `Bearer ${A.testSecret}`, 'stripe-account': String(t.json.stripe_user_id) };
+      const { accountId } = await connectNew(server.url, A);
+      asAccount = { authorization: `Bearer ${A.testSecret}`, 'stripe-account': accountId };
     });
     after(() => server.close());
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
+import { connectNew } from '../support/flow.ts';
 import { post } from '../support/http.ts';
 import { freePort, startTestServer, type TestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -44,16 +45,7 @@ describe('docs/examples', () => {
         await waitUntil('the receiver listening', () => (realOut.includes('listening') ? true : undefined), 5_000);
         const forged = await fetch(`http://127.0.0.1:${port}/webhooks`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=00' } });
         assert.equal(forged.status, 400);
-        const { code } = await (await fetch(`${server.url}/v1/test_helpers/oauth/authorize`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ client_id: A.clientIdTest }),
-        })).json() as { code: string };
-        await fetch(`${server.url}/oauth/token`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code }),
-        });
+        await connectNew(server.url, A, 'read_only');
         await waitUntil('the receiver reporting the connection', () => (/connected acct_/.test(realOut) ? true : undefined), 10_000);
       } finally {
         real.kill();

@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { A, B, M } from '../support/fixtures.ts';
-import { FormClient, helperCode } from '../support/flow.ts';
+import { connectNew, FormClient, helperCode, type Connected } from '../support/flow.ts';
 import { rawRequest, responseOf, type HttpResponse, type RawRequestOptions } from '../support/http.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -236,8 +236,8 @@ interface Env {
   clock: ManualClock;
   /** A fresh test-mode code for platform A (test helper: a new account each time). */
   code(extra?: Record<string, string>): Promise<{ code: string; stripe_user_id: string }>;
-  /** A fresh connection of platform A: the token response of a fresh code. */
-  connection(scope?: 'read_write' | 'read_only'): Promise<Record<string, string>>;
+  /** A fresh connection of platform A (a fresh code, exchanged). */
+  connection(scope?: 'read_write' | 'read_only'): Promise<Connected>;
 }
 
 type OAuthExpect =
@@ -530,8 +530,8 @@ function oauthRows(): OAuthRow[] {
       const conn = await env.connection();
       const { code } = await env.code();
       ctx.code = code;
-      const body = form({ grant_type: 'authorization_code', code, ...(placement === 'body' ? { client_secret: conn.access_token ?? '' } : {}) });
-      return token(env, body, placement === 'bearer' ? bearer(conn.access_token ?? '') : {});
+      const body = form({ grant_type: 'authorization_code', code, ...(placement === 'body' ? { client_secret: conn.accessToken } : {}) });
+      return token(env, body, placement === 'bearer' ? bearer(conn.accessToken) : {});
     };
     add({ id: 'BI-60', name: "a connected account's access token as Bearer", send: viaAccessToken('bearer'), expect: { status: 401, error: 'invalid_client', description: NO_SUCH_KEY, challenge: 'Bearer' }, then: (env, res) => notBurnt(env, res, ctx) });
     add({ id: 'BI-60', name: "a connected account's access token as client_secret", send: viaAccessToken('body'), expect: { status: 401, error: 'invalid_client', description: NO_SUCH_KEY, challenge: null }, then: (env, res) => notBurnt(env, res, ctx) });
@@ -544,23 +544,23 @@ function oauthRows(): OAuthRow[] {
   add({ id: 'BI-61', name: 'refresh_token twice', send: (env) => token(env, 'grant_type=refresh_token&refresh_token=rt_a&refresh_token=rt_b'), expect: { status: 400, error: 'invalid_request' } });
   add({ id: 'BI-61', name: "platform B refreshing A's token", send: async (env) => {
     const conn = await env.connection();
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '' }), bearer(B.testSecret));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken }), bearer(B.testSecret));
   }, expect: { status: 400, error: 'invalid_grant', description: 'Refresh token provided does not belong to you' } });
   add({ id: 'BI-62', name: 'scope=read_write on a read_only grant', send: async (env) => {
     const conn = await env.connection('read_only');
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'read_write' }));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'read_write' }));
   }, expect: { status: 400, error: 'invalid_scope', description: 'Invalid scope parameter provided.' } });
   add({ id: 'BI-62', name: 'scope=read_write read_only', send: async (env) => {
     const conn = await env.connection('read_write');
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'read_write read_only' }));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'read_write read_only' }));
   }, expect: { status: 400, error: 'invalid_scope', description: 'Invalid scope parameter provided.' } });
   add({ id: 'BI-62', name: 'scope=admin', send: async (env) => {
     const conn = await env.connection('read_write');
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'admin' }));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'admin' }));
   }, expect: { status: 400, error: 'invalid_scope', description: 'Invalid scope parameter provided.' } });
   add({ id: 'BI-62', name: 'scope=read_only on a read_write grant narrows', send: async (env) => {
     const conn = await env.connection('read_write');
-    const res = await token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'read_only' }));
+    const res = await token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'read_only' }));
     assert.equal(res.json.scope, 'read_only');
     return res;
   }, expect: { ok: true } });
@@ -595,7 +595,7 @@ function oauthRows(): OAuthRow[] {
     };
     const connected = async (env: Env) => {
       const conn = await env.connection();
-      ctx.acct = conn.stripe_user_id ?? '';
+      ctx.acct = conn.accountId;
       return ctx.acct;
     };
     add({ id: 'BI-65', name: "client_id of another platform (B's client_id, A's key)", send: async (env) => {
@@ -621,10 +621,10 @@ function oauthRows(): OAuthRow[] {
   add({ id: 'BI-66', name: 'a malformed account id is not echoed', send: (env) => deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: 'acct_not_connected"<x>' })), expect: { status: 401, error: 'invalid_client', description: /^This application is not connected to stripe account (?!.*<x>).*, or that account does not exist\.$/ } });
   add({ id: 'BI-66', name: 'deauthorized twice: the second is the same error', send: async (env) => {
     const conn = await env.connection();
-    const first = await deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.stripe_user_id ?? '' }));
-    assert.deepEqual(first.json, { stripe_user_id: conn.stripe_user_id });
+    const first = await deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.accountId }));
+    assert.deepEqual(first.json, { stripe_user_id: conn.accountId });
     commonChecks(first, 'first deauthorize');
-    return deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.stripe_user_id ?? '' }));
+    return deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.accountId }));
   }, expect: { status: 401, error: 'invalid_client', description: /^This application is not connected to stripe account acct_[A-Za-z0-9]+, or that account does not exist\.$/ } });
   return rows;
 }
@@ -670,12 +670,7 @@ for (const db of DB_KINDS) {
         server,
         clock,
         code: (extra: Record<string, string> = {}) => helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write', ...extra }),
-        async connection(scope: 'read_write' | 'read_only' = 'read_write') {
-          const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope });
-          const res = await token(env, form({ grant_type: 'authorization_code', code }));
-          assert.equal(res.status, 200, res.text);
-          return res.json as Record<string, string>;
-        },
+        connection: (scope: 'read_write' | 'read_only' = 'read_write') => connectNew(server.url, A, scope),
       } satisfies Env);
     });
     after(() => server.close());

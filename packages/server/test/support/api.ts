@@ -1,34 +1,7 @@
-// Helpers shared by the /v1 suites (issue 3): connecting fresh test accounts, /v1 requests as
-// the SDKs make them, and Stripe's error envelope.
+// Helpers shared by the /v1 suites (issue 3): /v1 requests as the SDKs make them, and Stripe's
+// error envelope.
 import assert from 'node:assert/strict';
-import { helperCode } from './flow.ts';
-import { post, request, type Form, type HttpResponse } from './http.ts';
-
-export interface Platform {
-  testSecret: string;
-  clientIdTest: string;
-}
-
-export interface Connected {
-  accountId: string;
-  accessToken: string;
-  refreshToken: string;
-  scope: string;
-}
-
-/** Creates a fresh test account with the test helper and connects it by exchanging the code. */
-export async function connectNew(base: string, platform: Platform, scope: 'read_write' | 'read_only' = 'read_write'): Promise<Connected> {
-  const { code, stripe_user_id } = await helperCode(base, platform.testSecret, { client_id: platform.clientIdTest, scope });
-  return exchange(base, platform.testSecret, code, stripe_user_id);
-}
-
-export async function exchange(base: string, secret: string, code: string, expectedAccount?: string): Promise<Connected> {
-  const res = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${secret}` });
-  assert.equal(res.status, 200, res.text);
-  const t = res.json as { stripe_user_id: string; access_token: string; refresh_token: string; scope: string };
-  if (expectedAccount !== undefined) assert.equal(t.stripe_user_id, expectedAccount);
-  return { accountId: t.stripe_user_id, accessToken: t.access_token, refreshToken: t.refresh_token, scope: t.scope };
-}
+import { request, type Form, type HttpResponse } from './http.ts';
 
 export interface CallOptions {
   /** Secret key or access token; null sends no Authorization header. */

@@ -1,5 +1,7 @@
 // Helpers that drive the authorize flow over plain HTTP (a cookie jar and form posts), for
-// integration tests that need codes for existing accounts without a browser.
+// integration tests that need codes for existing accounts without a browser, and the code
+// exchange for tests that need a connection rather than the exchange itself.
+import assert from 'node:assert/strict';
 import { post } from './http.ts';
 
 export async function helperCode(
@@ -10,6 +12,34 @@ export async function helperCode(
   const res = await post(`${base}/v1/test_helpers/oauth/authorize`, params, { authorization: `Bearer ${secretKey}` });
   if (res.status !== 200) throw new Error(`test helper answered ${res.status}: ${res.text}`);
   return res.json as { code: string; stripe_user_id: string; redirect_url: string };
+}
+
+export interface Platform {
+  testSecret: string;
+  clientIdTest: string;
+}
+
+export interface Connected {
+  accountId: string;
+  accessToken: string;
+  refreshToken: string;
+  scope: string;
+  livemode: boolean;
+}
+
+/** Creates a fresh test account with the test helper and connects it by exchanging the code. */
+export async function connectNew(base: string, platform: Platform, scope: 'read_write' | 'read_only' = 'read_write'): Promise<Connected> {
+  const { code, stripe_user_id } = await helperCode(base, platform.testSecret, { client_id: platform.clientIdTest, scope });
+  return exchange(base, platform.testSecret, code, stripe_user_id);
+}
+
+/** Exchanges a code with a platform key (it must succeed), for tests about what comes after. */
+export async function exchange(base: string, secret: string, code: string, expectedAccount?: string): Promise<Connected> {
+  const res = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${secret}` });
+  assert.equal(res.status, 200, res.text);
+  const t = res.json as { stripe_user_id: string; access_token: string; refresh_token: string; scope: string; livemode: boolean };
+  if (expectedAccount !== undefined) assert.equal(t.stripe_user_id, expectedAccount);
+  return { accountId: t.stripe_user_id, accessToken: t.access_token, refreshToken: t.refresh_token, scope: t.scope, livemode: t.livemode };
 }
 
 export class FormClient {

@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
-import { FormClient, helperCode } from '../support/flow.ts';
-import { post } from '../support/http.ts';
+import { connectNew, FormClient } from '../support/flow.ts';
 import { Receiver } from '../support/receiver.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 import { webhooks } from '../support/stripe.ts';
@@ -39,8 +38,7 @@ for (const db of DB_KINDS) {
       assert.doesNotMatch(page.text, new RegExp(secret), 'and never again');
 
       receiver.respond = () => 500;
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
+      await connectNew(server.url, A, 'read_only');
       const [first] = await receiver.waitFor(1, 10_000, '/dash');
       assert.ok(first);
       webhooks.constructEvent(first.body, String(first.headers['stripe-signature']), secret);
@@ -78,16 +76,14 @@ for (const db of DB_KINDS) {
       const rolled = await c.post(`/dashboard/webhooks/${endpointId}/roll`, { _csrf: csrf });
       const newSecret = /id="new-secret">(whsec_[A-Za-z0-9]+)</.exec(rolled.text)?.[1];
       assert.ok(newSecret && newSecret !== secret);
-      const again = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code: again.code }, { authorization: `Bearer ${A.testSecret}` });
+      await connectNew(server.url, A, 'read_only');
       const [, , , fourth] = await receiver.waitFor(4, 10_000, '/dash');
       assert.ok(fourth);
       assert.match(String(fourth.headers['stripe-signature']), /^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
       for (const s of [secret, newSecret]) webhooks.constructEvent(fourth.body, String(fourth.headers['stripe-signature']), s);
 
       assert.equal((await c.post(`/dashboard/webhooks/${endpointId}/disable`, { _csrf: csrf })).status, 303);
-      const quiet = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code: quiet.code }, { authorization: `Bearer ${A.testSecret}` });
+      await connectNew(server.url, A, 'read_only');
       await sleep(500);
       assert.equal(receiver.received.filter((r) => r.path === '/dash').length, 4, 'a disabled endpoint receives nothing');
     });

@@ -11,7 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { connectFreshAccount, pool, writeHookSeed } from '../support/hooks.ts';
+import { A } from '../support/fixtures.ts';
+import { connectNew } from '../support/flow.ts';
+import { pool, writeHookSeed } from '../support/hooks.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { dropSchema, PG_URL } from '../support/server.ts';
@@ -26,7 +28,8 @@ interface WireEvent {
   type: string;
 }
 const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
-const connect = connectFreshAccount;
+/** A fresh account connected to platform A (one account.application.authorized event each). */
+const connect = async (base: string) => (await connectNew(base, A)).accountId;
 const writeSeed = (dir: string, name: string, ...hookUrls: string[]) => writeHookSeed(dir, name, hookUrls, SECRET);
 
 const serve = (db: string, seed: string, env: Record<string, string>, logLevel = 'warn', extra: string[] = []) =>

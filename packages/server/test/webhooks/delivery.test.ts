@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew } from '../support/flow.ts';
 import { post } from '../support/http.ts';
 import { Receiver } from '../support/receiver.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
@@ -31,12 +31,7 @@ for (const db of DB_KINDS) {
       await server.close();
     });
 
-    const connect = async () => {
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(t.status, 200);
-      return String(t.json.stripe_user_id);
-    };
+    const connect = async () => (await connectNew(server.url, A)).accountId;
 
     it('delivers account.application.authorized and deauthorized, verifiable with stripe-node', async () => {
       receiver.respond = () => 200;

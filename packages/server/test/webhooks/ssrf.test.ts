@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { guardedLookup, TARGET_NOT_ALLOWED } from '../../src/webhooks/http-post.ts';
 import { A, testSeed } from '../support/fixtures.ts';
-import { FormClient, helperCode } from '../support/flow.ts';
+import { connectNew, FormClient } from '../support/flow.ts';
 import { post } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -95,9 +95,7 @@ describe('private webhook targets denied', () => {
   });
 
   it('a delivery to a loopback endpoint is refused at send without a connection, logged as one fixed message', async () => {
-    const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-    const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-    assert.equal(t.status, 200, t.text);
+    await connectNew(server.url, A, 'read_only');
     const attempted = await waitUntil('both deliveries attempted twice', async () => {
       const rows = await server.ctx.store.db
         .selectFrom('delivery_attempts')

@@ -14,7 +14,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { connectFreshAccount, pool, writeHookSeed } from '../support/hooks.ts';
+import { A } from '../support/fixtures.ts';
+import { connectNew } from '../support/flow.ts';
+import { pool, writeHookSeed } from '../support/hooks.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { dropSchema, PG_URL } from '../support/server.ts';
@@ -26,7 +28,8 @@ const SECRET = 'whsec_ThroughputSecretAAAAAAAAAAAAAAAA';
 const CAP = 4;
 
 const eventId = (r: Received) => (JSON.parse(r.body) as { id: string }).id;
-const connect = connectFreshAccount;
+/** A fresh account connected to platform A (one account.application.authorized event each). */
+const connect = async (base: string) => (await connectNew(base, A)).accountId;
 const writeSeed = (dir: string, name: string, hookUrls: string[]) => writeHookSeed(dir, name, hookUrls, SECRET);
 
 const serve = (db: string, seed: string, extra: string[] = [], env: Record<string, string> = {}) =>

@@ -13,7 +13,7 @@ import pg from 'pg';
 import Stripe from 'stripe';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew } from '../support/flow.ts';
 import { call } from '../support/api.ts';
 import { post, type Form } from '../support/http.ts';
 import { runCli, spawnServer, type ServerProcess } from '../support/process.ts';
@@ -110,12 +110,7 @@ for (const db of DB_KINDS) {
       return res.json as { id: string; secret: string; status: string; connect: boolean; enabled_events: string[] };
     }
 
-    async function connect(): Promise<string> {
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(t.status, 200, t.text);
-      return String(t.json.stripe_user_id);
-    }
+    const connect = async () => (await connectNew(server.url, A)).accountId;
 
     async function deauthorize(account: string): Promise<void> {
       const res = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${A.testSecret}` });
