@@ -42,6 +42,13 @@ export async function exchange(base: string, secret: string, code: string, expec
   return { accountId: t.stripe_user_id, accessToken: t.access_token, refreshToken: t.refresh_token, scope: t.scope, livemode: t.livemode };
 }
 
+/** Ends a connection with the platform's test key (it must succeed). */
+export async function deauthorize(base: string, platform: Platform, account: string): Promise<void> {
+  const res = await post(`${base}/oauth/deauthorize`, { client_id: platform.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${platform.testSecret}` });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json, { stripe_user_id: account });
+}
+
 export class FormClient {
   private readonly cookies = new Map<string, string>();
   constructor(private readonly base: string) {}

@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, testSeed } from '../support/fixtures.ts';
-import { connectNew } from '../support/flow.ts';
-import { post } from '../support/http.ts';
+import { connectNew, deauthorize } from '../support/flow.ts';
 import { Receiver } from '../support/receiver.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 import { webhooks } from '../support/stripe.ts';
@@ -37,8 +36,7 @@ for (const db of DB_KINDS) {
       receiver.respond = () => 200;
       const before = receiver.received.filter((r) => r.path === '/hooks').length;
       const account = await connect();
-      const dea = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(dea.status, 200);
+      await deauthorize(server.url, A, account);
       const got = (await receiver.waitFor(before + 2, 15_000, '/hooks')).slice(before);
       const events = got.map((r) => {
         assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');

@@ -13,9 +13,9 @@ import pg from 'pg';
 import Stripe from 'stripe';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
-import { connectNew } from '../support/flow.ts';
+import { connectNew, deauthorize } from '../support/flow.ts';
 import { call } from '../support/api.ts';
-import { post, type Form } from '../support/http.ts';
+import type { Form } from '../support/http.ts';
 import { runCli, spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { DB_KINDS, dropSchema, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
@@ -112,11 +112,6 @@ for (const db of DB_KINDS) {
 
     const connect = async () => (await connectNew(server.url, A)).accountId;
 
-    async function deauthorize(account: string): Promise<void> {
-      const res = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(res.status, 200, res.text);
-    }
-
     /** The first delivery to `path` of the event of `type` for `account`. */
     function delivery(path: string, account: string, type = 'account.application.authorized', timeoutMs = 10_000): Promise<Received> {
       return waitUntil(`${type} for ${account} at ${path}`, () => receiver.received.find((r) => r.path === path && parse(r).account === account && parse(r).type === type), timeoutMs);
@@ -152,7 +147,7 @@ for (const db of DB_KINDS) {
       assert.equal(JSON.stringify(stored).includes(e.secret.slice(6)), false);
 
       const account = await connect();
-      await deauthorize(account);
+      await deauthorize(server.url, A, account);
       const got2 = [await delivery('/created', account), await delivery('/created', account, 'account.application.deauthorized')];
       for (const r of got2) {
         assert.match(sig(r), /^t=\d+,v1=[0-9a-f]{64}$/);
@@ -238,7 +233,7 @@ for (const db of DB_KINDS) {
       assert.equal(disabled.json.status, 'disabled');
 
       const account = await connect();
-      await deauthorize(account);
+      await deauthorize(server.url, A, account);
       const auth = parse(await delivery('/f-all', account));
       const deauth = parse(await delivery('/f-all', account, 'account.application.deauthorized'));
       // Two endpoints match each event: /f-all and the one enabled for that type.
@@ -262,8 +257,8 @@ for (const db of DB_KINDS) {
 
     it('GET /v1/events lists the platform events newest first, filters by type and created, paginates, and retrieves', async () => {
       const [a1, a2, a3] = [await connect(), await connect(), await connect()];
-      await deauthorize(a1 ?? '');
-      await deauthorize(a2 ?? '');
+      await deauthorize(server.url, A, a1 ?? '');
+      await deauthorize(server.url, A, a2 ?? '');
       const full = (await api('GET', '/v1/events', { limit: '100' })).json as unknown as ListBody;
       assert.equal(full.object, 'list');
       assert.equal(full.url, '/v1/events');
