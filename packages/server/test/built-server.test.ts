@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A, testSeed } from './support/fixtures.ts';
+import { sleep, waitUntil } from './support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRY = join(ROOT, 'packages/server/dist/main.js');
@@ -117,13 +118,13 @@ describe('the built server', () => {
     // One connection idle (a request answered, kept alive), one busy when SIGTERM arrives.
     const idle = await open();
     idle.socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
-    while (!idle.received().includes('"status":"ok"')) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('the idle connection answered', () => (idle.received().includes('"status":"ok"') ? true : undefined));
     const busy = await open();
     const body = 'grant_type=authorization_code&code=ac_doesnotexist';
     busy.socket.write(`POST /oauth/token HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${A.testSecret}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     server.child.kill('SIGTERM');
-    while (!server.output().includes('shutting down')) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('the shutdown begun', () => (server.output().includes('shutting down') ? true : undefined));
     busy.socket.write(body.slice(10));
     // The request in flight is answered, then both connections are closed by the server and the
     // process exits; the client never closes them.

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.ts';
 import { A, testSeed } from './support/fixtures.ts';
 import { runCli, spawnServer } from './support/process.ts';
+import { sleep } from './support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,7 +92,7 @@ describe('connectd CLI', () => {
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok', database: 'sqlite' });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     assert.match(server.output(), new RegExp(A.clientIdTest));
     // A request in flight when SIGTERM arrives (its body half sent) is still answered.
     const { port, hostname } = new URL(server.url);
@@ -102,9 +103,9 @@ describe('connectd CLI', () => {
     socket.on('data', (d: Buffer) => (response += d.toString()));
     const closed = new Promise((r) => socket.once('close', r));
     socket.write(`POST /oauth/token HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${A.testSecret}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const stopped = server.stop('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     socket.write(body.slice(10));
     await closed;
     assert.match(response, /^HTTP\/1\.1 400/, response);

@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { loadConfig } from '../src/config/config.ts';
 import { newPendingPasswordHash, verifyPassword } from '../src/domain/secrets.ts';
-import { startServer } from '../src/server.ts';
-import { M, testSeed } from './support/fixtures.ts';
+import { M } from './support/fixtures.ts';
 import { FormClient } from './support/flow.ts';
-import { Writable } from 'node:stream';
+import { startTestServer } from './support/server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-seedpw-'));
 after(() => {
@@ -22,14 +20,8 @@ after(() => {
   rmSync(`${dir}.key`, { force: true });
 });
 const database = join(dir, 'connectd.sqlite');
-const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 
-async function start() {
-  const { config } = loadConfig(['serve', '--port', '0', '--db', database], {});
-  const running = await startServer(config, { seed: testSeed(), logStream: quiet });
-  Object.assign(running.ctx.config, { publicUrl: running.url });
-  return running;
-}
+const start = () => startTestServer({ args: ['--db', database] });
 
 const storedHash = (email: string): string | null => {
   const db = new SQLite(database, { readonly: true });

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { A } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { connectNew } from '../support/flow.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { sdk } from '../support/stripe.ts';
 
 for (const db of DB_KINDS) {
   describe(`events with Stripe-Account on ${db}`, () => {
@@ -14,13 +15,8 @@ for (const db of DB_KINDS) {
     after(() => server.close());
 
     it('retrieves the platform events about that account only, until it is disconnected', async () => {
-      const url = new URL(server.url);
-      const stripe = new Stripe(A.testSecret, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0 });
-      const connect = async () => {
-        const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-        const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-        return String(t.json.stripe_user_id);
-      };
+      const stripe = sdk(server, A.testSecret);
+      const connect = async () => (await connectNew(server.url, A, 'read_only')).accountId;
       const x = await connect();
       const y = await connect();
       const all = await stripe.events.list({ limit: 10 });

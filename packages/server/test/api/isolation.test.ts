@@ -13,25 +13,14 @@ import { accessOf, type ApiRoute } from '../../src/api/route-table.ts';
 import { API_ROUTES } from '../../src/api/routes.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
-import { codeFrom, FormClient } from '../support/flow.ts';
+import { codeFrom, connectNew, deauthorize, exchange, FormClient, type Connected } from '../support/flow.ts';
+import type { HttpResponse } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { DB_KINDS, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
-import {
-  apiError,
-  call,
-  connectNew,
-  exchange,
-  masked,
-  maskedShape,
-  noAccessMessage,
-  ok,
-  readOnlyMessage,
-  sdk,
-  type Connected,
-  type RawResponse,
-} from './support.ts';
+import { DB_KINDS, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
+import { apiError, call, masked, maskedShape, noAccessMessage, ok, readOnlyMessage } from '../support/api.ts';
+import { sdk } from '../support/stripe.ts';
 
-function assertNoAccess(r: RawResponse, key: string, account: string): void {
+function assertNoAccess(r: HttpResponse, key: string, account: string): void {
   const err = apiError(r, 403);
   assert.equal(err.type, 'invalid_request_error');
   assert.equal(err.code, 'account_invalid');
@@ -40,12 +29,6 @@ function assertNoAccess(r: RawResponse, key: string, account: string): void {
   assert.match(shown, maskedShape(key), 'prefix, stars, and the last four characters');
   assert.ok(shown.endsWith(key.slice(-4)));
   assert.ok(!err.message.includes(key.slice(8, -4)), 'the key itself never appears');
-}
-
-async function deauthorize(base: string, platformKey: string, clientId: string, account: string): Promise<void> {
-  const res = await post(`${base}/oauth/deauthorize`, { client_id: clientId, stripe_user_id: account }, { authorization: `Bearer ${platformKey}` });
-  assert.equal(res.status, 200, res.text);
-  assert.deepEqual(res.json, { stripe_user_id: account });
 }
 
 /** A request for every route of the table, with a valid path and valid parameters for it. */
@@ -192,7 +175,7 @@ for (const db of DB_KINDS) {
       const cz = String(ok(await call(server.url, 'POST', '/v1/customers', { key: A.testSecret, account: z.accountId, params: { email: 'z@example.com' } })).id);
       const idem = { 'idempotency-key': `before-deauth-${z.accountId}` };
       ok(await call(server.url, 'POST', '/v1/customers', { key: A.testSecret, account: z.accountId, params: { email: 'z2@example.com' }, headers: idem }));
-      await deauthorize(server.url, A.testSecret, A.clientIdTest, z.accountId);
+      await deauthorize(server.url, A, z.accountId);
 
       const samples: Record<string, Sample> = {
         'GET /v1/account': { path: '/v1/account' },
@@ -258,7 +241,7 @@ for (const db of DB_KINDS) {
             ok(await call(base, 'GET', '/v1/account', { key: c.accessToken }));
           }
         }
-        await deauthorize(server.url, A.testSecret, A.clientIdTest, w.accountId);
+        await deauthorize(server.url, A, w.accountId);
         assertNoAccess(await call(second.url, 'GET', '/v1/customers', { key: A.testSecret, account: w.accountId }), A.testSecret, w.accountId);
         assertNoAccess(
           await call(second.url, 'POST', '/v1/customers', { key: A.testSecret, account: w.accountId, params: { email: 'late@example.com' } }),
@@ -267,7 +250,7 @@ for (const db of DB_KINDS) {
         );
         apiError(await call(second.url, 'GET', '/v1/account', { key: w.accessToken }), 401);
         // And the other direction.
-        await deauthorize(second.url, A.testSecret, A.clientIdTest, v.accountId);
+        await deauthorize(second.url, A, v.accountId);
         assertNoAccess(await call(server.url, 'GET', '/v1/customers', { key: A.testSecret, account: v.accountId }), A.testSecret, v.accountId);
         apiError(await call(server.url, 'GET', '/v1/account', { key: v.accessToken }), 401);
       } finally {

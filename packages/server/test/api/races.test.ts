@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { connectNew } from '../support/flow.ts';
+import { post, request } from '../support/http.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
 for (const db of DB_KINDS) {
   describe(`concurrent writes on ${db}`, () => {
@@ -12,9 +13,8 @@ for (const db of DB_KINDS) {
     let asAccount: Record<string, string>;
     before(async () => {
       server = await startTestServer({ db });
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      asAccount = { authorization: `Bearer ${A.testSecret}`, 'stripe-account': String(t.json.stripe_user_id) };
+      const { accountId } = await connectNew(server.url, A);
+      asAccount = { authorization: `Bearer ${A.testSecret}`, 'stripe-account': accountId };
     });
     after(() => server.close());
 
@@ -22,14 +22,14 @@ for (const db of DB_KINDS) {
       const charge = await post(`${server.url}/v1/charges`, { amount: '1000', currency: 'usd', source: 'tok_visa' }, asAccount);
       const results = await Promise.all(Array.from({ length: 10 }, () => post(`${server.url}/v1/refunds`, { charge: String(charge.json.id) }, asAccount)));
       assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results.map((r) => r.status)));
-      const after = await fetch(`${server.url}/v1/charges/${String(charge.json.id)}`, { headers: asAccount });
-      assert.equal(((await after.json()) as { amount_refunded: number }).amount_refunded, 1000);
+      const after = await request(`${server.url}/v1/charges/${String(charge.json.id)}`, { headers: asAccount });
+      assert.equal(after.json.amount_refunded, 1000);
     });
 
     it('ten concurrent metadata updates of one customer: every key is kept', async () => {
       const c = await post(`${server.url}/v1/customers`, { email: 'race@example.com' }, asAccount);
       await Promise.all(Array.from({ length: 10 }, (_, i) => post(`${server.url}/v1/customers/${String(c.json.id)}`, { [`metadata[k${i}]`]: String(i) }, asAccount)));
-      const got = (await (await fetch(`${server.url}/v1/customers/${String(c.json.id)}`, { headers: asAccount })).json()) as { metadata: Record<string, string> };
+      const got = (await request(`${server.url}/v1/customers/${String(c.json.id)}`, { headers: asAccount })).json as { metadata: Record<string, string> };
       assert.equal(Object.keys(got.metadata).length, 10);
     });
 
@@ -65,8 +65,8 @@ for (const db of DB_KINDS) {
       const seen: string[] = [];
       let after: string | undefined;
       for (;;) {
-        const qs = new URLSearchParams({ limit: '1', ...(after ? { starting_after: after } : {}) });
-        const page = (await (await fetch(`${server.url}/v1/customers?${qs.toString()}`, { headers: asAccount })).json()) as { data: Array<{ id: string }>; has_more: boolean };
+        const params = { limit: '1', ...(after ? { starting_after: after } : {}) };
+        const page = (await request(`${server.url}/v1/customers`, { params, headers: asAccount })).json as { data: Array<{ id: string }>; has_more: boolean };
         seen.push(...page.data.map((d) => d.id));
         if (!page.has_more) break;
         after = page.data.at(-1)?.id;

@@ -8,8 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { A, B } from '../support/fixtures.ts';
+import { connectNew, type Connected } from '../support/flow.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
-import { apiError, call, connectNew, ok, REQUEST_ID, sdk, type Connected } from './support.ts';
+import { apiError, call, ok, REQUEST_ID } from '../support/api.ts';
+import { sdk } from '../support/stripe.ts';
 
 interface Seen {
   method: string;

@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A, B } from '../support/fixtures.ts';
+import { connectNew } from '../support/flow.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
-import { call, connectNew, masked, noAccessMessage, ok, REQUEST_ID } from './support.ts';
+import { call, masked, noAccessMessage, ok, REQUEST_ID } from '../support/api.ts';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';

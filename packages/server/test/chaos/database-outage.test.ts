@@ -13,12 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { call, type RawResponse } from '../api/support.ts';
+import { call } from '../support/api.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
+import { post, type HttpResponse } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver } from '../support/receiver.ts';
-import { dropSchema, PG_URL, post } from '../support/server.ts';
+import { dropSchema, PG_URL } from '../support/server.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
@@ -56,7 +57,7 @@ class Load {
         const email = `l${loop}-${n}@example.com`;
         const update: string | null = own !== null && n % 2 === 1 ? own : null;
         try {
-          const r: RawResponse = update
+          const r: HttpResponse = update
             ? await call(base, 'POST', `/v1/customers/${update}`, { key: A.testSecret, params: { description: String(n) } })
             : await call(base, 'POST', '/v1/customers', { key: A.testSecret, params: { email } });
           const u = update ? this.updates.get(update) : undefined;
@@ -105,7 +106,7 @@ function assertUnavailable(r: { status: number; retryAfter: string | null; json:
   assert.doesNotMatch(r.text, /\bat \S+ \(|node_modules|ECONN|57P0|SQLITE_|stack/i, `${what}: no internals`);
 }
 
-const asRefused = (r: { status: number; headers: Headers; json: Record<string, unknown>; text: string }): Refused => ({
+const asRefused = (r: HttpResponse): Refused => ({
   status: r.status,
   retryAfter: r.headers.get('retry-after'),
   json: r.json,
@@ -372,11 +373,7 @@ describe('SQLite: the disk fills up, and another process holds the write lock', 
     const pid = server.child.pid ?? 0;
     // Large metadata so that each write needs new pages.
     const metadata = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(480)]));
-    const params = (email: string, extra: Record<string, string> = {}) => {
-      const p = new URLSearchParams({ email, ...extra });
-      for (const [k, v] of Object.entries(metadata)) p.set(`metadata[${k}]`, v);
-      return p.toString();
-    };
+    const params = (email: string, extra: Record<string, string> = {}) => ({ email, ...extra, metadata });
     const first = await call(base, 'POST', '/v1/customers', { key: A.testSecret, params: params('first@example.com') });
     assert.equal(first.status, 200, first.text);
     const firstId = String(first.json.id);

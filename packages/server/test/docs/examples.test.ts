@@ -5,7 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { A } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { connectNew } from '../support/flow.ts';
+import { post } from '../support/http.ts';
+import { freePort, startTestServer, type TestServer } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const example = (name: string) => fileURLToPath(new URL(`../../../../docs/examples/${name}`, import.meta.url));
@@ -30,40 +33,20 @@ describe('docs/examples', () => {
 
   it('webhook-receiver.mjs verifies a real delivery and refuses a forged one', async () => {
     const { spawn } = await import('node:child_process');
-    const { createServer } = await import('node:net');
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     // The receiver needs the secret, which the platform learns once, when it creates the endpoint.
-    const created = await fetch(`${server.url}/v1/webhook_endpoints`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ url: `http://127.0.0.1:${port}/webhooks`, connect: 'true', 'enabled_events[]': '*' }),
-    });
-    const endpoint = (await created.json()) as { id: string; secret: string };
+    const created = await post(`${server.url}/v1/webhook_endpoints`, { url: `http://127.0.0.1:${port}/webhooks`, connect: 'true', enabled_events: ['*'] }, { authorization: `Bearer ${A.testSecret}` });
+    const endpoint = created.json as { id: string; secret: string };
     {
       const real = spawn(process.execPath, [example('webhook-receiver.mjs')], { env: { ...env, PORT: String(port), WEBHOOK_SECRET: endpoint.secret } });
       let realOut = '';
       real.stdout.on('data', (d: Buffer) => (realOut += d.toString()));
       try {
-        for (let i = 0; i < 100 && !realOut.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+        await waitUntil('the receiver listening', () => (realOut.includes('listening') ? true : undefined), 5_000);
         const forged = await fetch(`http://127.0.0.1:${port}/webhooks`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=00' } });
         assert.equal(forged.status, 400);
-        const { code } = await (await fetch(`${server.url}/v1/test_helpers/oauth/authorize`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ client_id: A.clientIdTest }),
-        })).json() as { code: string };
-        await fetch(`${server.url}/oauth/token`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${A.testSecret}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code }),
-        });
-        for (let i = 0; i < 100 && !realOut.includes('connected acct_'); i++) await new Promise((r) => setTimeout(r, 100));
-        assert.match(realOut, /connected acct_/);
+        await connectNew(server.url, A, 'read_only');
+        await waitUntil('the receiver reporting the connection', () => (/connected acct_/.test(realOut) ? true : undefined), 10_000);
       } finally {
         real.kill();
       }

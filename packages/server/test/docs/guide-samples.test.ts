@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { connectNew } from '../api/support.ts';
 import { A } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew, helperCode } from '../support/flow.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const run = promisify(execFile);

@@ -16,6 +16,7 @@ import { decryptSecret, encryptSecret } from '../../src/domain/secrets.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { spawnServer } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { sleep } from '../support/wait.ts';
 
 /** The browser protections a page carries; none of them belongs on a JSON API answer. */
 const PAGE_ONLY = ['content-security-policy', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection'];
@@ -125,7 +126,7 @@ describe('time-ordered row ids', () => {
     assert.match(first[0] ?? '', /^acct_[A-Za-z0-9]{16}$/);
     assert.match(first[1] ?? '', /^conn_[A-Za-z0-9]{24}$/);
     assert.match(first[2] ?? '', /^evt_[A-Za-z0-9]{24}$/);
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     const later = [newAccountId(), newConnectionId(), newEventId()];
     // Byte order (SQLite's BINARY collation): a later id sorts after an earlier one.
     for (const [i, id] of later.entries()) assert.ok(id > (first[i] ?? ''), `${id} sorts after ${first[i] ?? ''}`);

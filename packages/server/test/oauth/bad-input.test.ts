@@ -8,52 +8,20 @@
 // exactly {error, error_description} with one of the six OAuth codes.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { A, B, M } from '../support/fixtures.ts';
-import { FormClient, helperCode } from '../support/flow.ts';
+import { connectNew, FormClient, helperCode, type Connected } from '../support/flow.ts';
+import { rawRequest, responseOf, type HttpResponse, type RawRequestOptions } from '../support/http.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
 // ---- HTTP without a client library in the way ---------------------------------------------------
 
-interface Res {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: Record<string, unknown>;
-}
-
-interface Req {
-  method?: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
+type Res = HttpResponse;
 
 /** node:http, so content types, bodies and headers go out exactly as written (no defaults added). */
-function send(base: string, req: Req): Promise<Res> {
-  const url = new URL(base);
-  const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
-  const headers: Record<string, string> = { ...(req.headers ?? {}) };
-  if (body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['content-length'] = String(body.length);
-  return new Promise((resolve, reject) => {
-    const r = httpRequest(
-      { host: url.hostname, port: Number(url.port), method: req.method ?? 'GET', path: req.path, headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(toRes(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-      },
-    );
-    // The server may answer (413) before the whole body is written; that is not a failure here.
-    r.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? undefined : reject(err)));
-    if (body) r.write(body);
-    r.end();
-  });
-}
+const send = (base: string, { path, ...opts }: RawRequestOptions & { path: string }): Promise<Res> => rawRequest(`${base}${path}`, opts);
 
 /** A raw request over a socket, for framing the HTTP client would refuse to produce (docs/security-model.md BI-63). */
 function sendRaw(base: string, raw: string): Promise<Res> {
@@ -67,30 +35,14 @@ function sendRaw(base: string, raw: string): Promise<Res> {
       const text = Buffer.concat(chunks).toString('utf8');
       const [head = '', ...rest] = text.split('\r\n\r\n');
       const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: IncomingHttpHeaders = {};
+      const headers = new Headers();
       for (const line of lines) {
         const i = line.indexOf(':');
-        if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+        if (i > 0) headers.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
       }
-      resolve(toRes(Number(statusLine.split(' ')[1] ?? 0), headers, rest.join('\r\n\r\n')));
+      resolve(responseOf(Number(statusLine.split(' ')[1] ?? 0), headers, rest.join('\r\n\r\n')));
     });
   });
-}
-
-function toRes(status: number, headers: IncomingHttpHeaders, text: string): Res {
-  let json: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-  } catch {
-    /* not JSON: the checks below say so */
-  }
-  return { status, headers, text, json };
-}
-
-function header(res: Res, name: string): string | undefined {
-  const v = res.headers[name.toLowerCase()];
-  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 // ---- What every response must satisfy -------------------------------------------------------------
@@ -101,14 +53,14 @@ const STACK = [/^\s*at\s.*:\d+:\d+\)?\s*$/m, /\b(?:[A-Z][A-Za-z]*)?Error: /, /no
 
 function commonChecks(res: Res, what: string): void {
   assert.ok(res.status > 0 && res.status < 500, `${what}: status ${res.status} (never a 5xx)\n${res.text.slice(0, 500)}`);
-  assert.match(header(res, 'request-id') ?? '', /^req_[A-Za-z0-9]{14}$/, `${what}: Request-Id`);
-  assert.match(header(res, 'cache-control') ?? '', /(^|[\s,])no-store($|[\s,])/, `${what}: Cache-Control: no-store`);
+  assert.match(res.headers.get('request-id') ?? '', /^req_[A-Za-z0-9]{14}$/, `${what}: Request-Id`);
+  assert.match(res.headers.get('cache-control') ?? '', /(^|[\s,])no-store($|[\s,])/, `${what}: Cache-Control: no-store`);
   for (const re of STACK) assert.doesNotMatch(res.text, re, `${what}: no stack trace text in the body`);
 }
 
 function oauthErrorChecks(res: Res, what: string): void {
-  assert.equal(header(res, 'pragma'), 'no-cache', `${what}: Pragma`);
-  assert.match(header(res, 'content-type') ?? '', /^application\/json/, `${what}: JSON`);
+  assert.equal(res.headers.get('pragma'), 'no-cache', `${what}: Pragma`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `${what}: JSON`);
   assert.deepEqual(Object.keys(res.json).sort(), ['error', 'error_description'], `${what}: OAuth envelope, got ${res.text.slice(0, 300)}`);
   assert.ok(SIX.includes(String(res.json.error)), `${what}: one of the six OAuth codes, got ${String(res.json.error)}`);
   assert.equal(typeof res.json.error_description, 'string');
@@ -253,16 +205,16 @@ AUTHORIZE_ROWS.push(
 function checkAuthorize(res: Res, row: AuthorizeRow): void {
   const what = `${row.id} ${row.name}`;
   commonChecks(res, what);
-  assert.equal(header(res, 'set-cookie')?.includes('x=y') ?? false, false, `${what}: no injected header`);
+  assert.equal(res.headers.get('set-cookie')?.includes('x=y') ?? false, false, `${what}: no injected header`);
   if (row.expect.kind === 'proceeds') {
     assert.equal(res.status, 303, `${what}: ${res.text.slice(0, 300)}`);
-    assert.match(header(res, 'location') ?? '', /^\/oauth\/consent\/[A-Za-z0-9]{32}$/, what);
+    assert.match(res.headers.get('location') ?? '', /^\/oauth\/consent\/[A-Za-z0-9]{32}$/, what);
     return;
   }
   assert.equal(res.status, 400, `${what}: ${res.text.slice(0, 300)}`);
-  assert.equal(header(res, 'location'), undefined, `${what}: never a redirect`);
-  assert.match(header(res, 'content-type') ?? '', /^application\/json/, `${what}: a JSON document`);
-  assert.equal(header(res, 'x-content-type-options'), 'nosniff', `${what}: never sniffed as HTML`);
+  assert.equal(res.headers.get('location'), null, `${what}: never a redirect`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `${what}: a JSON document`);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${what}: never sniffed as HTML`);
   if (row.expect.kind === 'no_application') {
     assert.deepEqual(res.json, NO_APPLICATION, what);
     return;
@@ -284,8 +236,8 @@ interface Env {
   clock: ManualClock;
   /** A fresh test-mode code for platform A (test helper: a new account each time). */
   code(extra?: Record<string, string>): Promise<{ code: string; stripe_user_id: string }>;
-  /** A fresh connection of platform A: the token response of a fresh code. */
-  connection(scope?: 'read_write' | 'read_only'): Promise<Record<string, string>>;
+  /** A fresh connection of platform A (a fresh code, exchanged). */
+  connection(scope?: 'read_write' | 'read_only'): Promise<Connected>;
 }
 
 type OAuthExpect =
@@ -359,7 +311,9 @@ function oauthRows(): OAuthRow[] {
     extra?: Record<string, string>,
   ) => {
     const c = withCode(build, extra);
-    rows.push({ id, name, send: c.send, expect, ...(then ? { then: (env: Env, res: Res) => then(env, res, c.ctx) } : {}) });
+    // An accepted code gives the tokens of the account it was issued for.
+    const check = then ?? ('ok' in expect ? async (_env: Env, res: Res, ctx: Record<string, string>) => assert.equal(res.json.stripe_user_id, ctx.stripe_user_id, `${id} ${name}`) : undefined);
+    rows.push({ id, name, send: c.send, expect, ...(check ? { then: (env: Env, res: Res) => check(env, res, c.ctx) } : {}) });
   };
   const notBurnt = async (env: Env, _res: Res, ctx: Record<string, string>) => {
     await exchangeSucceeds(env, ctx.code ?? '');
@@ -576,8 +530,8 @@ function oauthRows(): OAuthRow[] {
       const conn = await env.connection();
       const { code } = await env.code();
       ctx.code = code;
-      const body = form({ grant_type: 'authorization_code', code, ...(placement === 'body' ? { client_secret: conn.access_token ?? '' } : {}) });
-      return token(env, body, placement === 'bearer' ? bearer(conn.access_token ?? '') : {});
+      const body = form({ grant_type: 'authorization_code', code, ...(placement === 'body' ? { client_secret: conn.accessToken } : {}) });
+      return token(env, body, placement === 'bearer' ? bearer(conn.accessToken) : {});
     };
     add({ id: 'BI-60', name: "a connected account's access token as Bearer", send: viaAccessToken('bearer'), expect: { status: 401, error: 'invalid_client', description: NO_SUCH_KEY, challenge: 'Bearer' }, then: (env, res) => notBurnt(env, res, ctx) });
     add({ id: 'BI-60', name: "a connected account's access token as client_secret", send: viaAccessToken('body'), expect: { status: 401, error: 'invalid_client', description: NO_SUCH_KEY, challenge: null }, then: (env, res) => notBurnt(env, res, ctx) });
@@ -590,23 +544,23 @@ function oauthRows(): OAuthRow[] {
   add({ id: 'BI-61', name: 'refresh_token twice', send: (env) => token(env, 'grant_type=refresh_token&refresh_token=rt_a&refresh_token=rt_b'), expect: { status: 400, error: 'invalid_request' } });
   add({ id: 'BI-61', name: "platform B refreshing A's token", send: async (env) => {
     const conn = await env.connection();
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '' }), bearer(B.testSecret));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken }), bearer(B.testSecret));
   }, expect: { status: 400, error: 'invalid_grant', description: 'Refresh token provided does not belong to you' } });
   add({ id: 'BI-62', name: 'scope=read_write on a read_only grant', send: async (env) => {
     const conn = await env.connection('read_only');
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'read_write' }));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'read_write' }));
   }, expect: { status: 400, error: 'invalid_scope', description: 'Invalid scope parameter provided.' } });
   add({ id: 'BI-62', name: 'scope=read_write read_only', send: async (env) => {
     const conn = await env.connection('read_write');
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'read_write read_only' }));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'read_write read_only' }));
   }, expect: { status: 400, error: 'invalid_scope', description: 'Invalid scope parameter provided.' } });
   add({ id: 'BI-62', name: 'scope=admin', send: async (env) => {
     const conn = await env.connection('read_write');
-    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'admin' }));
+    return token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'admin' }));
   }, expect: { status: 400, error: 'invalid_scope', description: 'Invalid scope parameter provided.' } });
   add({ id: 'BI-62', name: 'scope=read_only on a read_write grant narrows', send: async (env) => {
     const conn = await env.connection('read_write');
-    const res = await token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refresh_token ?? '', scope: 'read_only' }));
+    const res = await token(env, form({ grant_type: 'refresh_token', refresh_token: conn.refreshToken, scope: 'read_only' }));
     assert.equal(res.json.scope, 'read_only');
     return res;
   }, expect: { ok: true } });
@@ -641,7 +595,7 @@ function oauthRows(): OAuthRow[] {
     };
     const connected = async (env: Env) => {
       const conn = await env.connection();
-      ctx.acct = conn.stripe_user_id ?? '';
+      ctx.acct = conn.accountId;
       return ctx.acct;
     };
     add({ id: 'BI-65', name: "client_id of another platform (B's client_id, A's key)", send: async (env) => {
@@ -667,10 +621,10 @@ function oauthRows(): OAuthRow[] {
   add({ id: 'BI-66', name: 'a malformed account id is not echoed', send: (env) => deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: 'acct_not_connected"<x>' })), expect: { status: 401, error: 'invalid_client', description: /^This application is not connected to stripe account (?!.*<x>).*, or that account does not exist\.$/ } });
   add({ id: 'BI-66', name: 'deauthorized twice: the second is the same error', send: async (env) => {
     const conn = await env.connection();
-    const first = await deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.stripe_user_id ?? '' }));
-    assert.deepEqual(first.json, { stripe_user_id: conn.stripe_user_id });
+    const first = await deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.accountId }));
+    assert.deepEqual(first.json, { stripe_user_id: conn.accountId });
     commonChecks(first, 'first deauthorize');
-    return deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.stripe_user_id ?? '' }));
+    return deauth(env, form({ client_id: A.clientIdTest, stripe_user_id: conn.accountId }));
   }, expect: { status: 401, error: 'invalid_client', description: /^This application is not connected to stripe account acct_[A-Za-z0-9]+, or that account does not exist\.$/ } });
   return rows;
 }
@@ -678,9 +632,15 @@ function oauthRows(): OAuthRow[] {
 function checkOAuth(res: Res, row: OAuthRow): void {
   const what = `${row.id} ${row.name}`;
   commonChecks(res, what);
-  assert.equal(header(res, 'pragma'), 'no-cache', `${what}: Pragma`);
+  assert.equal(res.headers.get('pragma'), 'no-cache', `${what}: Pragma`);
   if ('ok' in row.expect) {
     assert.equal(res.status, 200, `${what}: ${res.text.slice(0, 300)}`);
+    // A token response (Part A "Token endpoint"), not just any 200.
+    assert.deepEqual(Object.keys(res.json), ['access_token', 'livemode', 'refresh_token', 'token_type', 'stripe_publishable_key', 'stripe_user_id', 'scope'], what);
+    assert.equal(res.json.token_type, 'bearer', what);
+    assert.equal(res.json.livemode, false, what);
+    assert.match(String(res.json.access_token), /^sk_test_/, what);
+    assert.match(String(res.json.stripe_user_id), /^acct_/, what);
     return;
   }
   const { status, error, description, challenge, allow } = row.expect;
@@ -689,10 +649,10 @@ function checkOAuth(res: Res, row: OAuthRow): void {
   assert.equal(res.json.error, error, `${what}: ${res.text.slice(0, 300)}`);
   if (typeof description === 'string') assert.equal(res.json.error_description, description, what);
   else if (description) assert.match(String(res.json.error_description), description, what);
-  const www = header(res, 'www-authenticate');
+  const www = res.headers.get('www-authenticate');
   if (challenge) assert.match(www ?? '', new RegExp(`^${challenge} `), `${what}: WWW-Authenticate`);
-  else if (challenge === null) assert.equal(www, undefined, `${what}: no challenge for a body secret`);
-  if (allow) assert.equal(header(res, 'allow'), allow, `${what}: Allow`);
+  else if (challenge === null) assert.equal(www, null, `${what}: no challenge for a body secret`);
+  if (allow) assert.equal(res.headers.get('allow'), allow, `${what}: Allow`);
 }
 
 // ---- The suites -------------------------------------------------------------------------------------
@@ -710,12 +670,7 @@ for (const db of DB_KINDS) {
         server,
         clock,
         code: (extra: Record<string, string> = {}) => helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write', ...extra }),
-        async connection(scope: 'read_write' | 'read_only' = 'read_write') {
-          const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope });
-          const res = await token(env, form({ grant_type: 'authorization_code', code }));
-          assert.equal(res.status, 200, res.text);
-          return res.json as Record<string, string>;
-        },
+        connection: (scope: 'read_write' | 'read_only' = 'read_write') => connectNew(server.url, A, scope),
       } satisfies Env);
     });
     after(() => server.close());
@@ -731,8 +686,8 @@ for (const db of DB_KINDS) {
         const res = await send(server.url, { method: 'POST', path: '/oauth/authorize', headers: FORM, body: authz().split('?')[1] });
         commonChecks(res, 'BI-32');
         assert.equal(res.status, 405);
-        assert.equal(header(res, 'allow'), 'GET');
-        assert.equal(header(res, 'location'), undefined);
+        assert.equal(res.headers.get('allow'), 'GET');
+        assert.equal(res.headers.get('location'), null);
         assert.equal(res.json.error, 'invalid_request');
       });
 

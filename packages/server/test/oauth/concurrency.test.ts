@@ -8,9 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew, helperCode } from '../support/flow.ts';
+import { post } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { DB_KINDS, dropSchema, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, dropSchema, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
 
 async function exchangeInParallel(urls: string[], code: string, n = 20) {
   return Promise.all(
@@ -41,16 +42,15 @@ for (const db of DB_KINDS) {
     });
 
     it('parallel refreshes leave exactly one live access token per scope and mode', async () => {
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
+      const t = await connectNew(server.url, A);
       const refreshes = await Promise.all(
         Array.from({ length: 8 }, () =>
-          post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: String(t.json.refresh_token) }, { authorization: `Bearer ${A.testSecret}` }),
+          post(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: t.refreshToken }, { authorization: `Bearer ${A.testSecret}` }),
         ),
       );
       assert.ok(refreshes.every((r) => r.status === 200));
       const live = await Promise.all(
-        [t, ...refreshes].map(async (r) => (await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${String(r.json.access_token)}` } })).status),
+        [t.accessToken, ...refreshes.map((r) => String(r.json.access_token))].map(async (token) => (await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${token}` } })).status),
       );
       assert.equal(live.filter((s) => s === 200).length, 1, JSON.stringify(live));
     });

@@ -11,8 +11,10 @@ import pg from 'pg';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { helperCode } from '../support/flow.ts';
+import { call } from '../support/api.ts';
+import { post } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { dropSchema, PG_URL, post } from '../support/server.ts';
+import { dropSchema, PG_URL } from '../support/server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'connectd-idem-crash-'));
 const seedFile = join(dir, 'seed.json');
@@ -72,8 +74,8 @@ for (const target of targets) {
       assert.equal(retry.json.stripe_user_id, account);
       const me = await fetch(`${second.url}/v1/account`, { headers: { authorization: `Bearer ${String(retry.json.access_token)}` } });
       assert.equal(me.status, 200, 'the access token from the replayed response still works: the connection was not revoked');
-      const events = await fetch(`${second.url}/v1/events`, { headers: { authorization: `Bearer ${A.testSecret}` } });
-      const types = ((await events.json()) as { data: Array<{ type: string }> }).data.map((e) => e.type);
+      const events = await call(second.url, 'GET', '/v1/events', { key: A.testSecret });
+      const types = (events.json.data as Array<{ type: string }>).map((e) => e.type);
       assert.ok(!types.includes('account.application.deauthorized'), types.join(','));
     });
   });

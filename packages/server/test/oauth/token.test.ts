@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { A, B, M } from '../support/fixtures.ts';
-import { codeFrom, FormClient, helperCode } from '../support/flow.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { codeFrom, connectNew, exchange, FormClient, helperCode } from '../support/flow.ts';
+import { post } from '../support/http.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` });
@@ -68,21 +69,21 @@ for (const db of DB_KINDS) {
     });
 
     it('a test refresh token with a live key is invalid_grant', async () => {
-      const t = await token({ grant_type: 'authorization_code', code: await testCode() });
-      const res = await token({ grant_type: 'refresh_token', refresh_token: String(t.json.refresh_token) }, bearer(A.liveSecret));
+      const t = await connectNew(server.url, A);
+      const res = await token({ grant_type: 'refresh_token', refresh_token: t.refreshToken }, bearer(A.liveSecret));
       assert.equal(res.status, 400);
       assert.equal(res.json.error, 'invalid_grant');
     });
 
     it('a refresh revokes the previous access token of the same scope and mode only', async () => {
-      const t = await token({ grant_type: 'authorization_code', code: await testCode('read_write') });
-      const rt = String(t.json.refresh_token);
+      const t = await connectNew(server.url, A, 'read_write');
+      const rt = t.refreshToken;
       const ro = await token({ grant_type: 'refresh_token', refresh_token: rt, scope: 'read_only' });
       const me = (key: string) => fetch(`${server.url}/v1/account`, { headers: bearer(key) });
-      assert.equal((await me(String(t.json.access_token))).status, 200, 'read_write token survives a read_only refresh');
+      assert.equal((await me(t.accessToken)).status, 200, 'read_write token survives a read_only refresh');
       const rw = await token({ grant_type: 'refresh_token', refresh_token: rt });
       assert.equal(rw.json.scope, 'read_write');
-      assert.equal((await me(String(t.json.access_token))).status, 401, 'previous read_write token revoked');
+      assert.equal((await me(t.accessToken)).status, 401, 'previous read_write token revoked');
       assert.equal((await me(String(ro.json.access_token))).status, 200);
       assert.equal((await me(String(rw.json.access_token))).status, 200);
       const bad = await token({ grant_type: 'refresh_token', refresh_token: rt, scope: 'admin' });
@@ -132,8 +133,8 @@ for (const db of DB_KINDS) {
     });
 
     it('deauthorize revokes both modes, answers the same error twice, and emits events', async () => {
-      const live = await token({ grant_type: 'authorization_code', code: await liveCode() }, bearer(A.liveSecret));
-      const test = await token({ grant_type: 'refresh_token', refresh_token: String(live.json.refresh_token) }, bearer(A.testSecret));
+      const live = await exchange(server.url, A.liveSecret, await liveCode());
+      const test = await token({ grant_type: 'refresh_token', refresh_token: live.refreshToken }, bearer(A.testSecret));
       const wrongMode = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: M.id }, bearer(A.liveSecret));
       assert.equal(wrongMode.status, 401, 'the client_id must match the key mode');
       const testKey = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: M.id }, bearer(A.testSecret));
@@ -142,10 +143,10 @@ for (const db of DB_KINDS) {
       const res = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdLive, stripe_user_id: M.id }, bearer(A.liveSecret));
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.json, { stripe_user_id: M.id });
-      for (const t of [live, test]) {
-        assert.equal((await fetch(`${server.url}/v1/account`, { headers: bearer(String(t.json.access_token)) })).status, 401);
+      for (const accessToken of [live.accessToken, String(test.json.access_token)]) {
+        assert.equal((await fetch(`${server.url}/v1/account`, { headers: bearer(accessToken) })).status, 401);
       }
-      const rt = await token({ grant_type: 'refresh_token', refresh_token: String(live.json.refresh_token) });
+      const rt = await token({ grant_type: 'refresh_token', refresh_token: live.refreshToken });
       assert.equal(rt.json.error, 'invalid_grant');
       const second = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdLive, stripe_user_id: M.id }, bearer(A.liveSecret));
       assert.equal(second.status, 401);
@@ -164,13 +165,13 @@ for (const db of DB_KINDS) {
       const c = new FormClient(server.url);
       await c.login(M.email, M.password);
       const ro = codeFrom(await c.connect({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write', always_prompt: 'true' }));
-      const wide = await token({ grant_type: 'authorization_code', code: ro });
-      assert.equal(wide.json.scope, 'read_write');
+      const wide = await exchange(server.url, A.testSecret, ro);
+      assert.equal(wide.scope, 'read_write');
       const narrow = codeFrom(await c.connect({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_only', always_prompt: 'true' }));
-      const t = await token({ grant_type: 'authorization_code', code: narrow });
-      assert.equal(t.json.scope, 'read_only');
-      assert.equal((await fetch(`${server.url}/v1/account`, { headers: bearer(String(wide.json.access_token)) })).status, 401, 'the read_write token is revoked');
-      const old = await token({ grant_type: 'refresh_token', refresh_token: String(wide.json.refresh_token) });
+      const t = await exchange(server.url, A.testSecret, narrow);
+      assert.equal(t.scope, 'read_only');
+      assert.equal((await fetch(`${server.url}/v1/account`, { headers: bearer(wide.accessToken) })).status, 401, 'the read_write token is revoked');
+      const old = await token({ grant_type: 'refresh_token', refresh_token: wide.refreshToken });
       assert.equal(old.json.error, 'invalid_grant', 'the read_write refresh token is revoked');
       // Connected read_only now: asking for read_write shows the consent page again (no shortcut).
       const again = await c.authorize({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write' });

@@ -5,13 +5,8 @@ import Stripe from 'stripe';
 import { A, B, M } from '../support/fixtures.ts';
 import { codeFrom, FormClient, helperCode } from '../support/flow.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { sdk } from '../support/stripe.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-
-function sdk(server: TestServer, key: string): Stripe {
-  const url = new URL(server.url);
-  const stripe = new Stripe(key, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0 });
-  return stripe;
-}
 
 describe('stripe-node against connectd', () => {
   let server: TestServer;

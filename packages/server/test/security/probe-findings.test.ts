@@ -3,30 +3,15 @@
 // keys. Throttling has its own file (throttling.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { updatePlatform } from '../../src/store/platforms.ts';
-import { A, testSeed } from '../support/fixtures.ts';
+import { A, M, testSeed } from '../support/fixtures.ts';
 import { FormClient } from '../support/flow.ts';
+import { rawRequest } from '../support/http.ts';
 import { runCli } from '../support/process.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
-
-/** A request with a Host header of our choosing (fetch does not let one be set). */
-function withHost(url: string, host: string, method = 'GET', body = '', headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: { host, ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 for (const db of DB_KINDS) {
   describe(`the probe's findings on ${db}`, () => {
@@ -64,31 +49,49 @@ for (const db of DB_KINDS) {
 
     it('answers 421 to a Host it does not serve (DNS rebinding), on pages, /oauth and /v1', async () => {
       const evil = 'rebind.evil.example:12111';
-      const reg = await withHost(`${server.url}/register`, evil);
+      const reg = await rawRequest(`${server.url}/register`, { headers: { host: evil } });
       assert.equal(reg.status, 421);
       assert.match(reg.text, /does not answer for that host name/);
       const form = 'email=x%40example.com&password=long-password&business_name=X&country=US';
-      const posted = await withHost(`${server.url}/register`, evil, 'POST', form, { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://rebind.evil.example:12111' });
+      const posted = await rawRequest(`${server.url}/register`, { method: 'POST', headers: { host: evil, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://rebind.evil.example:12111' }, body: form });
       assert.equal(posted.status, 421);
-      const token = await withHost(`${server.url}/oauth/token`, evil, 'POST', 'grant_type=authorization_code&code=ac_x', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${A.testSecret}` });
+      const token = await rawRequest(`${server.url}/oauth/token`, { method: 'POST', headers: { host: evil, 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${A.testSecret}` }, body: 'grant_type=authorization_code&code=ac_x' });
       assert.equal(token.status, 421);
-      assert.equal((JSON.parse(token.text) as { error: string }).error, 'invalid_request');
-      const v1 = await withHost(`${server.url}/v1/account`, evil, 'GET', '', { authorization: `Bearer ${A.testSecret}` });
+      assert.equal(token.json.error, 'invalid_request');
+      const v1 = await rawRequest(`${server.url}/v1/account`, { headers: { host: evil, authorization: `Bearer ${A.testSecret}` } });
       assert.equal(v1.status, 421);
-      assert.equal((JSON.parse(v1.text) as { error: { type: string } }).error.type, 'invalid_request_error');
-      assert.equal((await withHost(`${server.url}/healthz`, evil)).status, 200, 'health probes may name any host');
+      assert.equal((v1.json.error as { type: string }).type, 'invalid_request_error');
+      assert.equal((await rawRequest(`${server.url}/healthz`, { headers: { host: evil } })).status, 200, 'health probes may name any host');
       // Our own names: the public URL's host, IP literals, localhost.
       const port = new URL(server.url).port;
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'app.localhost']) {
-        assert.equal((await withHost(`${server.url}/login`, host)).status, 200, host);
+        assert.equal((await rawRequest(`${server.url}/login`, { headers: { host } })).status, 200, host);
       }
       const named = await startTestServer({ db, args: ['--allowed-hosts', 'connectd.test'] });
       try {
-        assert.equal((await withHost(`${named.url}/login`, 'connectd.test')).status, 200);
-        assert.equal((await withHost(`${named.url}/login`, 'CONNECTD.test.:443')).status, 200, 'case and a trailing dot do not matter');
-        assert.equal((await withHost(`${named.url}/login`, 'other.test')).status, 421);
+        assert.equal((await rawRequest(`${named.url}/login`, { headers: { host: 'connectd.test' } })).status, 200);
+        assert.equal((await rawRequest(`${named.url}/login`, { headers: { host: 'CONNECTD.test.:443' } })).status, 200, 'case and a trailing dot do not matter');
+        assert.equal((await rawRequest(`${named.url}/login`, { headers: { host: 'other.test' } })).status, 421);
       } finally {
         await named.close();
+      }
+    });
+
+    it('accepts a page form whose Origin is the configured public URL under another Host, and refuses another Origin', async () => {
+      // The public URL is the server's own address; `localhost` is a name it answers too, so under
+      // that Host the origin derived from the request differs from the configured one.
+      assert.equal(server.ctx.config.publicUrl, server.url);
+      const host = `localhost:${new URL(server.url).port}`;
+      const signIn = async (origin: string) => {
+        const c = new FormClient(server.url);
+        const page = await c.get('/login');
+        const form = new URLSearchParams({ _csrf: FormClient.csrfFrom(page.text), email: M.email, password: M.password }).toString();
+        return rawRequest(`${server.url}/login`, { method: 'POST', headers: { host, 'content-type': 'application/x-www-form-urlencoded', cookie: c.cookieHeader(), origin }, body: form });
+      };
+      assert.equal((await signIn(server.url)).status, 303, `Origin ${server.url} (the public URL) under Host ${host}`);
+      assert.equal((await signIn(`http://${host}`)).status, 303, 'Origin derived from the Host');
+      for (const origin of ['http://evil.example', `https://${host}`, 'http://127.0.0.1:1']) {
+        assert.equal((await signIn(origin)).status, 403, origin);
       }
     });
 

@@ -11,8 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { A, M } from '../support/fixtures.ts';
 import { codeFrom, FormClient, helperCode } from '../support/flow.ts';
+import { post } from '../support/http.ts';
 import { decryptSecret } from '../../src/domain/secrets.ts';
-import { DB_KINDS, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
 
 async function rows<T>(server: TestServer, query: string): Promise<T[]> {
   if (server.sqlitePath) {

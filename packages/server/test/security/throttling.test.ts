@@ -6,11 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { apiError, call } from '../api/support.ts';
+import { apiError, call } from '../support/api.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { FormClient } from '../support/flow.ts';
+import { post, request } from '../support/http.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
-import { DB_KINDS, PG_URL, post, readResponse, startTestServer } from '../support/server.ts';
+import { DB_KINDS, PG_URL, startTestServer } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const authorizeQuery = (extra: Record<string, string> = {}) =>
   new URLSearchParams({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write', ...extra }).toString();
@@ -67,12 +69,7 @@ describe('throttling of failed authentication', () => {
       }
       // Each process reads the shared lock within a second of the failure that set it.
       for (const base of [server.url, second.url]) {
-        let seen = 0;
-        for (let i = 0; i < 40 && seen !== 429; i++) {
-          seen = (await call(base, 'GET', '/v1/account', { key: A.testSecret })).status;
-          if (seen !== 429) await new Promise((r) => setTimeout(r, 100));
-        }
-        assert.equal(seen, 429, base);
+        await waitUntil(`429 from ${base}`, async () => ((await call(base, 'GET', '/v1/account', { key: A.testSecret })).status === 429 ? true : undefined), 4_000);
       }
 
       // Login: 3 failures through one process and 2 through the other lock the pair.
@@ -104,7 +101,7 @@ describe('anonymous growth', () => {
       assert.deepEqual([...new Set(statuses.slice(0, 150))], [303]);
       const last = statuses[150];
       assert.equal(last, 429);
-      const res = await readResponse(await fetch(`${server.url}/oauth/authorize?${authorizeQuery()}`, { redirect: 'manual' }));
+      const res = await request(`${server.url}/oauth/authorize?${authorizeQuery()}`);
       assert.equal(res.status, 429);
       assert.ok(Number(res.headers.get('retry-after')) > 0);
       const rows = await server.ctx.store.db.selectFrom('authorize_requests').select('id').execute();

@@ -1,6 +1,8 @@
 // Helpers that drive the authorize flow over plain HTTP (a cookie jar and form posts), for
-// integration tests that need codes for existing accounts without a browser.
-import { post } from './server.ts';
+// integration tests that need codes for existing accounts without a browser, and the code
+// exchange for tests that need a connection rather than the exchange itself.
+import assert from 'node:assert/strict';
+import { post } from './http.ts';
 
 export async function helperCode(
   base: string,
@@ -12,11 +14,47 @@ export async function helperCode(
   return res.json as { code: string; stripe_user_id: string; redirect_url: string };
 }
 
+export interface Platform {
+  testSecret: string;
+  clientIdTest: string;
+}
+
+export interface Connected {
+  accountId: string;
+  accessToken: string;
+  refreshToken: string;
+  scope: string;
+  livemode: boolean;
+}
+
+/** Creates a fresh test account with the test helper and connects it by exchanging the code. */
+export async function connectNew(base: string, platform: Platform, scope: 'read_write' | 'read_only' = 'read_write'): Promise<Connected> {
+  const { code, stripe_user_id } = await helperCode(base, platform.testSecret, { client_id: platform.clientIdTest, scope });
+  return exchange(base, platform.testSecret, code, stripe_user_id);
+}
+
+/** Exchanges a code with a platform key (it must succeed), for tests about what comes after. */
+export async function exchange(base: string, secret: string, code: string, expectedAccount?: string): Promise<Connected> {
+  const res = await post(`${base}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${secret}` });
+  assert.equal(res.status, 200, res.text);
+  const t = res.json as { stripe_user_id: string; access_token: string; refresh_token: string; scope: string; livemode: boolean };
+  if (expectedAccount !== undefined) assert.equal(t.stripe_user_id, expectedAccount);
+  return { accountId: t.stripe_user_id, accessToken: t.access_token, refreshToken: t.refresh_token, scope: t.scope, livemode: t.livemode };
+}
+
+/** Ends a connection with the platform's test key (it must succeed). */
+export async function deauthorize(base: string, platform: Platform, account: string): Promise<void> {
+  const res = await post(`${base}/oauth/deauthorize`, { client_id: platform.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${platform.testSecret}` });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json, { stripe_user_id: account });
+}
+
 export class FormClient {
   private readonly cookies = new Map<string, string>();
   constructor(private readonly base: string) {}
 
-  private cookieHeader(): string {
+  /** The Cookie header this client sends (for a request made some other way, e.g. with another Host). */
+  cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 

@@ -1,6 +1,7 @@
 // A webhook receiver on a loopback port that records every request and answers as told.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitUntil } from './wait.ts';
 
 export interface Received {
   path: string;
@@ -35,13 +36,11 @@ export class Receiver {
   }
 
   async waitFor(n: number, timeoutMs = 15_000, path?: string): Promise<Received[]> {
-    const t0 = Date.now();
-    for (;;) {
-      const got = path ? this.received.filter((r) => r.path === path) : this.received;
-      if (got.length >= n) return got;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`expected ${n} deliveries${path ? ` to ${path}` : ''}, got ${got.length}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const got = () => (path ? this.received.filter((r) => r.path === path) : this.received);
+    const what = `${n} deliveries${path ? ` to ${path}` : ''}`;
+    return waitUntil(what, () => (got().length >= n ? got() : undefined), timeoutMs).catch(() => {
+      throw new Error(`expected ${what}, got ${got().length}`);
+    });
   }
 
   async stop(): Promise<void> {

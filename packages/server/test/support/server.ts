@@ -1,6 +1,7 @@
 // A real connectd on a loopback port for tests, on SQLite (a temp file) or PostgreSQL (a fresh
 // schema per server). Logs are captured so tests can check that no secret reaches them.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -31,6 +32,8 @@ export interface TestServerOptions {
   seed?: Seed;
   clock?: Clock;
   args?: string[];
+  /** Environment variables the configuration reads (e.g. CONNECTD_WEBHOOK_POLL_MS); none by default. */
+  env?: Record<string, string>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -45,7 +48,6 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     database = PG_URL;
     pgSchema = `t_${randomBase62(12).toLowerCase()}`;
   }
-  const { config } = loadConfig(['serve', '--port', '0', '--db', database, '--log-level', 'info', ...(opts.args ?? [])], {});
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -55,27 +57,50 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       cb();
     },
   });
-  const running = await startServer(config, {
-    logStream,
-    seed: opts.seed ?? testSeed(),
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(pgSchema ? { pgSchema } : {}),
-  });
-  // Links and form origins use the real port.
-  Object.assign(running.ctx.config, { publicUrl: running.url });
+  // The port is chosen before the app is built, so the configuration's public URL (links, cookie
+  // and form origins, all read while the app is built) is the address the server listens on.
+  // Another process may take the port between the probe and the listen: then another one is tried.
+  let running: RunningServer | undefined;
+  for (let attempt = 1; !running; attempt++) {
+    const port = await freePort();
+    const { config } = loadConfig(['serve', '--port', String(port), '--db', database, '--log-level', 'info', ...(opts.args ?? [])], opts.env ?? {});
+    try {
+      running = await startServer(config, {
+        logStream,
+        seed: opts.seed ?? testSeed(),
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(pgSchema ? { pgSchema } : {}),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
+  const started = running;
   return {
-    ...running,
+    ...started,
     db,
     sqlitePath: dir ? database : null,
     pgSchema,
     logs,
     close: async () => {
-      await running.close();
+      await started.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
       if (dir) rmSync(`${dir}.key`, { force: true });
       if (pgSchema) await dropSchema(pgSchema);
     },
   };
+}
+
+/** A TCP port free on the loopback interface at the time of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export async function dropSchema(schema: string): Promise<void> {
@@ -86,38 +111,4 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** Form-encodes and POSTs, returning status, headers and parsed JSON. */
-export async function post(
-  url: string,
-  body: Record<string, string> | string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; json: Record<string, unknown>; text: string }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: typeof body === 'string' ? body : new URLSearchParams(body).toString(),
-    redirect: 'manual',
-  });
-  return readResponse(res);
-}
-
-export interface ReadResponse {
-  status: number;
-  headers: Headers;
-  json: Record<string, unknown>;
-  text: string;
-}
-
-/** Status, headers, text, and the JSON body when there is one (else `{}`: callers check text). */
-export async function readResponse(res: Response): Promise<ReadResponse> {
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, headers: res.headers, json, text };
 }

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, M, testSeed } from '../support/fixtures.ts';
-import { post, startTestServer, type TestServer } from '../support/server.ts';
+import { call } from '../support/api.ts';
+import { exchange, type Connected } from '../support/flow.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 
 // <repo>/.tmp/consent.png, for a human to look at; nothing asserts on it.
 const SCREENSHOT_DIR = fileURLToPath(new URL('../../../../.tmp/', import.meta.url));
@@ -56,13 +58,6 @@ async function startOtherOrigin(): Promise<OtherOrigin> {
     callbacks,
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
-}
-
-interface TokenResponse {
-  access_token: string;
-  stripe_user_id: string;
-  scope: string;
-  livemode: boolean;
 }
 
 describe('the authorize flow and dashboard in a real browser', () => {
@@ -132,16 +127,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
     return callbackParams(page.url());
   }
 
-  async function exchange(code: string): Promise<TokenResponse> {
-    const res = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-    assert.equal(res.status, 200, `token exchange answered ${res.status}: ${res.text}`);
-    return res.json as unknown as TokenResponse;
-  }
-
-  async function getAccount(token: string): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`${server.url}/v1/account`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-  }
+  const getAccount = (token: string) => call(server.url, 'GET', '/v1/account', { key: token });
 
   async function signInAtLogin(page: Page): Promise<void> {
     await page.goto('/login');
@@ -152,14 +138,14 @@ describe('the authorize flow and dashboard in a real browser', () => {
   }
 
   /** Signed in as M: authorize with always_prompt=true, click Connect, exchange the code. */
-  async function connectM(page: Page): Promise<TokenResponse> {
+  async function connectM(page: Page): Promise<Connected> {
     const state = newState();
     await page.goto(authorizeUrl(state, { always_prompt: 'true' }));
     await page.getByRole('button', { name: 'Connect my account' }).click();
     const cb = await waitForCallback(page);
     assert.equal(cb.get('state'), state);
-    const token = await exchange(cb.get('code') ?? '');
-    assert.equal(token.stripe_user_id, M.id);
+    const token = await exchange(server.url, A.testSecret, cb.get('code') ?? '');
+    assert.equal(token.accountId, M.id);
     return token;
   }
 
@@ -196,11 +182,11 @@ describe('the authorize flow and dashboard in a real browser', () => {
       assert.equal(cb.get('scope'), 'read_write');
       assert.equal(cb.get('state'), state);
 
-      const token = await exchange(cb.get('code') ?? '');
-      assert.equal(token.stripe_user_id, newId);
+      const token = await exchange(server.url, A.testSecret, cb.get('code') ?? '');
+      assert.equal(token.accountId, newId);
       assert.equal(token.scope, 'read_write');
       assert.equal(token.livemode, false);
-      const account = await getAccount(token.access_token);
+      const account = await getAccount(token.accessToken);
       assert.equal(account.status, 200);
       assert.equal(account.json.id, newId);
       assert.equal(account.json.email, email);
@@ -223,8 +209,8 @@ describe('the authorize flow and dashboard in a real browser', () => {
       const cb = await waitForCallback(page);
       assert.equal(cb.get('state'), state);
       assert.equal(cb.get('scope'), 'read_write');
-      const token = await exchange(cb.get('code') ?? '');
-      assert.equal(token.stripe_user_id, M.id);
+      const token = await exchange(server.url, A.testSecret, cb.get('code') ?? '');
+      assert.equal(token.accountId, M.id);
     });
   });
 
@@ -277,11 +263,11 @@ describe('the authorize flow and dashboard in a real browser', () => {
       const cb = await waitForCallback(page);
       assert.match(cb.get('code') ?? '', /^ac_[A-Za-z0-9]{32}$/);
       assert.equal(cb.get('state'), state);
-      const token = await exchange(cb.get('code') ?? '');
-      assert.match(token.stripe_user_id, /^acct_[A-Za-z0-9]+$/);
-      assert.notEqual(token.stripe_user_id, M.id);
-      assert.notEqual(token.stripe_user_id, A.id);
-      const account = await getAccount(token.access_token);
+      const token = await exchange(server.url, A.testSecret, cb.get('code') ?? '');
+      assert.match(token.accountId, /^acct_[A-Za-z0-9]+$/);
+      assert.notEqual(token.accountId, M.id);
+      assert.notEqual(token.accountId, A.id);
+      const account = await getAccount(token.accessToken);
       assert.equal(account.status, 200);
       assert.equal(account.json.email, email);
     });
@@ -295,8 +281,8 @@ describe('the authorize flow and dashboard in a real browser', () => {
       assert.equal(await page.getByLabel('Business name').inputValue(), 'Shop & "Co"');
       await page.getByRole('button', { name: 'Skip this form' }).click();
       const cb = await waitForCallback(page);
-      const token = await exchange(cb.get('code') ?? '');
-      assert.notEqual(token.stripe_user_id, M.id);
+      const token = await exchange(server.url, A.testSecret, cb.get('code') ?? '');
+      assert.notEqual(token.accountId, M.id);
     });
   });
 
@@ -304,7 +290,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
     await withBrowser(async ({ page }) => {
       await signInAtLogin(page);
       const first = await connectM(page);
-      assert.equal(first.stripe_user_id, M.id);
+      assert.equal(first.accountId, M.id);
 
       const navigations: string[] = [];
       page.on('request', (r) => {
@@ -317,8 +303,8 @@ describe('the authorize flow and dashboard in a real browser', () => {
       const code = cb.get('code') ?? '';
       assert.match(code, /^ac_[A-Za-z0-9]{32}$/);
       assert.ok(!navigations.some((u) => u.includes('/oauth/consent/')), `consent was shown: ${navigations.join(', ')}`);
-      const again = await exchange(code);
-      assert.equal(again.stripe_user_id, M.id);
+      const again = await exchange(server.url, A.testSecret, code);
+      assert.equal(again.accountId, M.id);
 
       navigations.length = 0;
       await page.goto(authorizeUrl(newState(), { always_prompt: 'true' }));
@@ -331,7 +317,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
     await withBrowser(async ({ page }) => {
       await signInAtLogin(page);
       const token = await connectM(page);
-      assert.equal((await getAccount(token.access_token)).status, 200);
+      assert.equal((await getAccount(token.accessToken)).status, 200);
 
       await page.goto('/dashboard');
       const section = page.locator('section', { has: page.getByRole('heading', { name: 'Connected platforms' }) });
@@ -344,7 +330,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
       assert.equal(await platformRows().count(), 0);
       assert.match(await section.innerText(), /No platform is connected to this account/);
 
-      const after = await getAccount(token.access_token);
+      const after = await getAccount(token.accessToken);
       assert.equal(after.status, 401);
     });
   });
@@ -445,7 +431,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
       const cb = await waitForCallback(page);
       assert.equal(cb.get('state'), state);
       assert.equal(callbacks.length, 1);
-      assert.equal((await exchange(cb.get('code') ?? '')).stripe_user_id, M.id);
+      assert.equal((await exchange(server.url, A.testSecret, cb.get('code') ?? '')).accountId, M.id);
 
       // A login POST without its token is refused too.
       const loginNoToken = await page.request.post(`${server.url}/login`, { form: { email: M.email, password: M.password }, maxRedirects: 0 });

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { A, M } from '../support/fixtures.ts';
-import { codeFrom, FormClient } from '../support/flow.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { codeFrom, exchange, FormClient } from '../support/flow.ts';
+import { post } from '../support/http.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 
 for (const db of DB_KINDS) {
   describe(`connected account dashboard on ${db}`, () => {
@@ -16,8 +17,7 @@ for (const db of DB_KINDS) {
       const merchant = new FormClient(server.url);
       await merchant.login(M.email, M.password);
       const code = codeFrom(await merchant.connect({ response_type: 'code', client_id: A.clientIdTest, scope: 'read_write' }));
-      const token = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(token.status, 200);
+      await exchange(server.url, A.testSecret, code);
 
       const asM = { authorization: `Bearer ${A.testSecret}`, 'stripe-account': M.id };
       const customer = await post(`${server.url}/v1/customers`, { email: 'buyer@example.com', name: 'Ada Buyer' }, asM);

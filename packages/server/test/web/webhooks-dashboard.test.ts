@@ -2,23 +2,12 @@
 // result and why it failed, resend, read the event JSON, roll and disable — on both databases.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Stripe from 'stripe';
 import { A } from '../support/fixtures.ts';
-import { FormClient, helperCode } from '../support/flow.ts';
+import { connectNew, FormClient } from '../support/flow.ts';
 import { Receiver } from '../support/receiver.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
-
-const stripe = new Stripe('sk_test_unused');
-
-/** Polls until `done` holds (the worker records an attempt just after the receiver answers). */
-async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean, ms = 5_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await get();
-    if (done(v) || Date.now() - t0 > ms) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { webhooks } from '../support/stripe.ts';
+import { sleep, waitUntil } from '../support/wait.ts';
 
 for (const db of DB_KINDS) {
   describe(`webhooks dashboard on ${db}`, () => {
@@ -27,8 +16,7 @@ for (const db of DB_KINDS) {
     let receiverUrl = '';
     before(async () => {
       receiverUrl = await receiver.start();
-      process.env.CONNECTD_WEBHOOK_POLL_MS = '50';
-      server = await startTestServer({ db, args: ['--webhook-retry', 'fast'] });
+      server = await startTestServer({ db, args: ['--webhook-retry', 'fast'], env: { CONNECTD_WEBHOOK_POLL_MS: '50' } });
     });
     after(async () => {
       await receiver.stop();
@@ -50,12 +38,15 @@ for (const db of DB_KINDS) {
       assert.doesNotMatch(page.text, new RegExp(secret), 'and never again');
 
       receiver.respond = () => 500;
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
+      await connectNew(server.url, A, 'read_only');
       const [first] = await receiver.waitFor(1, 10_000, '/dash');
       assert.ok(first);
-      stripe.webhooks.constructEvent(first.body, String(first.headers['stripe-signature']), secret);
-      page = await eventually(() => c.get('/dashboard/webhooks'), (p) => /HTTP 500/.test(p.text));
+      webhooks.constructEvent(first.body, String(first.headers['stripe-signature']), secret);
+      // The worker records an attempt just after the receiver answers.
+      page = await waitUntil('the failed attempt on the page', async () => {
+        const p = await c.get('/dashboard/webhooks');
+        return /HTTP 500/.test(p.text) ? p : undefined;
+      }, 5_000);
       assert.match(page.text, /account\.application\.authorized/);
       assert.match(page.text, /HTTP 500/);
       assert.match(page.text, /next retry in \d+ s/);
@@ -63,7 +54,10 @@ for (const db of DB_KINDS) {
       receiver.respond = () => 200;
       const delivered = await receiver.waitFor(2, 10_000, '/dash');
       assert.equal(delivered[1]?.body, first.body);
-      page = await eventually(() => c.get('/dashboard/webhooks'), (p) => /Delivered/.test(p.text));
+      page = await waitUntil('the delivery on the page', async () => {
+        const p = await c.get('/dashboard/webhooks');
+        return /Delivered/.test(p.text) ? p : undefined;
+      }, 5_000);
       assert.match(page.text, /Delivered/);
       assert.match(page.text, /HTTP 200/);
 
@@ -82,17 +76,15 @@ for (const db of DB_KINDS) {
       const rolled = await c.post(`/dashboard/webhooks/${endpointId}/roll`, { _csrf: csrf });
       const newSecret = /id="new-secret">(whsec_[A-Za-z0-9]+)</.exec(rolled.text)?.[1];
       assert.ok(newSecret && newSecret !== secret);
-      const again = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code: again.code }, { authorization: `Bearer ${A.testSecret}` });
+      await connectNew(server.url, A, 'read_only');
       const [, , , fourth] = await receiver.waitFor(4, 10_000, '/dash');
       assert.ok(fourth);
       assert.match(String(fourth.headers['stripe-signature']), /^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
-      for (const s of [secret, newSecret]) stripe.webhooks.constructEvent(fourth.body, String(fourth.headers['stripe-signature']), s);
+      for (const s of [secret, newSecret]) webhooks.constructEvent(fourth.body, String(fourth.headers['stripe-signature']), s);
 
       assert.equal((await c.post(`/dashboard/webhooks/${endpointId}/disable`, { _csrf: csrf })).status, 303);
-      const quiet = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code: quiet.code }, { authorization: `Bearer ${A.testSecret}` });
-      await new Promise((r) => setTimeout(r, 500));
+      await connectNew(server.url, A, 'read_only');
+      await sleep(500);
       assert.equal(receiver.received.filter((r) => r.path === '/dash').length, 4, 'a disabled endpoint receives nothing');
     });
   });

@@ -10,15 +10,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import Stripe from 'stripe';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { connectFreshAccount, pool, writeHookSeed } from '../support/hooks.ts';
+import { A } from '../support/fixtures.ts';
+import { connectNew } from '../support/flow.ts';
+import { pool, writeHookSeed } from '../support/hooks.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { dropSchema, PG_URL } from '../support/server.ts';
+import { webhooks } from '../support/stripe.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
-const stripe = new Stripe('sk_test_unused');
 const SECRET = 'whsec_CrashSecretAAAAAAAAAAAAAAAAAAAAA';
 
 interface WireEvent {
@@ -27,7 +28,8 @@ interface WireEvent {
   type: string;
 }
 const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
-const connect = connectFreshAccount;
+/** A fresh account connected to platform A (one account.application.authorized event each). */
+const connect = async (base: string) => (await connectNew(base, A)).accountId;
 const writeSeed = (dir: string, name: string, ...hookUrls: string[]) => writeHookSeed(dir, name, hookUrls, SECRET);
 
 const serve = (db: string, seed: string, env: Record<string, string>, logLevel = 'warn', extra: string[] = []) =>
@@ -73,7 +75,7 @@ describe('crash safety on SQLite (one process, killed and restarted)', () => {
     const second = await serve(file, seed, { CONNECTD_WEBHOOK_POLL_MS: '100' });
     procs.push(second);
     const got = await receiver.waitFor(5, 15_000, '/a');
-    const events = got.map((r) => stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET));
+    const events = got.map((r) => webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET));
     assert.deepEqual(events.map((e) => e.account).sort(), [...accounts].sort());
     assert.ok(events.every((e) => e.type === 'account.application.authorized'));
     await waitUntil('deliveries recorded', () => (rows(file, `select 1 from deliveries where status != 'succeeded'`).length === 0 ? true : undefined));
@@ -105,7 +107,7 @@ describe('crash safety on SQLite (one process, killed and restarted)', () => {
     procs.push(second);
     const again = await waitUntil('the hung event sent again', () => receiver.received.filter((r) => r.path === '/b' && parse(r).id === hungId)[1], 15_000);
     assert.ok(again.at - hungReq.at >= 3_500, `resent ${again.at - hungReq.at} ms after the first attempt: not before the lease expired`);
-    const ev = stripe.webhooks.constructEvent(again.body, String(again.headers['stripe-signature']), SECRET);
+    const ev = webhooks.constructEvent(again.body, String(again.headers['stripe-signature']), SECRET);
     assert.equal(ev.account, hung);
     assert.equal(again.body, hungReq.body, 'the same event, byte for byte');
     await waitUntil('deliveries recorded', () => (rows(file, `select 1 from deliveries where status != 'succeeded'`).length === 0 ? true : undefined));
@@ -195,7 +197,7 @@ describe('two server processes on one PostgreSQL schema', () => {
     const got = at('/healthy');
     assert.equal(got.length, N, `${got.length - unique('/healthy').size} duplicate deliveries`);
     assert.deepEqual(new Set(got.map((r) => parse(r).account)), new Set(accounts));
-    for (const r of got.slice(0, 50)) stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
+    for (const r of got.slice(0, 50)) webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
     const attempts = await query<{ owner: string; n: string }>(schema, `select owner, count(*) as n from delivery_attempts group by owner`);
     assert.equal(attempts.reduce((s, a) => s + Number(a.n), 0), N, 'one attempt per delivery');
     assert.equal(attempts.length, 2, `both processes delivered: ${JSON.stringify(attempts)}`);

@@ -2,15 +2,14 @@
 // signature and identical body, and a slow endpoint never delays another — on both databases.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Stripe from 'stripe';
 import { A, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew, deauthorize } from '../support/flow.ts';
 import { Receiver } from '../support/receiver.ts';
-import { DB_KINDS, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
+import { webhooks } from '../support/stripe.ts';
+import { sleep } from '../support/wait.ts';
 
 const SECRET = 'whsec_TestSecretAAAAAAAAAAAAAAAAAAAAAAAA';
-const stripe = new Stripe('sk_test_unused');
-
 for (const db of DB_KINDS) {
   describe(`webhook delivery on ${db}`, () => {
     let server: TestServer;
@@ -24,33 +23,26 @@ for (const db of DB_KINDS) {
         { url: `${url}/hooks`, secret: SECRET, livemode: false },
         { url: `${url}/slow`, secret: SECRET, livemode: false },
       ];
-      process.env.CONNECTD_WEBHOOK_POLL_MS = '50';
-      server = await startTestServer({ db, seed, args: ['--webhook-retry', 'fast'] });
+      server = await startTestServer({ db, seed, args: ['--webhook-retry', 'fast'], env: { CONNECTD_WEBHOOK_POLL_MS: '50' } });
     });
     after(async () => {
       await receiver.stop();
       await server.close();
     });
 
-    const connect = async () => {
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(t.status, 200);
-      return String(t.json.stripe_user_id);
-    };
+    const connect = async () => (await connectNew(server.url, A)).accountId;
 
     it('delivers account.application.authorized and deauthorized, verifiable with stripe-node', async () => {
       receiver.respond = () => 200;
       const before = receiver.received.filter((r) => r.path === '/hooks').length;
       const account = await connect();
-      const dea = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(dea.status, 200);
+      await deauthorize(server.url, A, account);
       const got = (await receiver.waitFor(before + 2, 15_000, '/hooks')).slice(before);
       const events = got.map((r) => {
         assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
         assert.equal(r.headers['user-agent'], 'Stripe/1.0 (+https://stripe.com/docs/webhooks)');
         assert.match(String(r.headers['stripe-signature']), /^t=\d+,v1=[0-9a-f]{64}$/);
-        return stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
+        return webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
       });
       const types = events.map((e) => e.type).sort();
       assert.deepEqual(types, ['account.application.authorized', 'account.application.deauthorized']);
@@ -61,7 +53,7 @@ for (const db of DB_KINDS) {
         assert.deepEqual(e.data.object, { id: A.clientIdTest, object: 'application', name: 'Platform A' });
         assert.match(e.id, /^evt_[A-Za-z0-9]{24}$/);
       }
-      assert.throws(() => stripe.webhooks.constructEvent(got[0]?.body ?? '', String(got[0]?.headers['stripe-signature']), 'whsec_wrong'));
+      assert.throws(() => webhooks.constructEvent(got[0]?.body ?? '', String(got[0]?.headers['stripe-signature']), 'whsec_wrong'));
     });
 
     it('retries a dropped connection, then a 500, until the endpoint answers 2xx: fresh signature, same body', async () => {
@@ -73,10 +65,10 @@ for (const db of DB_KINDS) {
       const got = (await receiver.waitFor(before + 3, 20_000, '/hooks')).slice(before, before + 3);
       assert.equal(new Set(got.map((r) => r.body)).size, 1, 'identical bodies');
       assert.equal(new Set(got.map((r) => String(r.headers['stripe-signature']))).size >= 2, true, 'fresh signatures');
-      for (const r of got) stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
+      for (const r of got) webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
       assert.ok((got[2]?.at ?? 0) - (got[0]?.at ?? 0) >= 2500, 'backed off about 1 s then 2 s');
       const eventId = (JSON.parse(got[0]?.body ?? '{}') as { id: string }).id;
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       const attempts = await server.ctx.store.db
         .selectFrom('deliveries')
         .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'deliveries.endpoint_id')

@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { guardedLookup, TARGET_NOT_ALLOWED } from '../../src/webhooks/http-post.ts';
 import { A, testSeed } from '../support/fixtures.ts';
-import { FormClient, helperCode } from '../support/flow.ts';
-import { post, startTestServer, type TestServer } from '../support/server.ts';
+import { connectNew, FormClient } from '../support/flow.ts';
+import { post } from '../support/http.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const PRIVATE_URLS = [
@@ -43,8 +44,7 @@ describe('private webhook targets denied', () => {
       { url: `http://127.0.0.1:${port}/literal`, livemode: false },
       { url: `http://localhost:${port}/name`, livemode: false },
     ];
-    process.env.CONNECTD_WEBHOOK_POLL_MS = '50';
-    server = await startTestServer({ seed, args: ['--webhook-private-targets', 'deny', '--webhook-retry', 'fast'] });
+    server = await startTestServer({ seed, args: ['--webhook-private-targets', 'deny', '--webhook-retry', 'fast'], env: { CONNECTD_WEBHOOK_POLL_MS: '50' } });
   });
   after(async () => {
     await server.close();
@@ -104,9 +104,7 @@ describe('private webhook targets denied', () => {
   });
 
   it('a delivery to a loopback endpoint is refused at send without a connection, logged as one fixed message', async () => {
-    const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-    const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-    assert.equal(t.status, 200, t.text);
+    await connectNew(server.url, A, 'read_only');
     const attempted = await waitUntil('both deliveries attempted twice', async () => {
       const rows = await server.ctx.store.db
         .selectFrom('delivery_attempts')

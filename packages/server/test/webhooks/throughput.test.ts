@@ -12,22 +12,24 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import Stripe from 'stripe';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { randomBase62 } from '../../src/domain/ids.ts';
-import { connectFreshAccount, pool, writeHookSeed } from '../support/hooks.ts';
+import { A } from '../support/fixtures.ts';
+import { connectNew } from '../support/flow.ts';
+import { pool, writeHookSeed } from '../support/hooks.ts';
 import { spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
 import { dropSchema, PG_URL } from '../support/server.ts';
+import { webhooks } from '../support/stripe.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
-const stripe = new Stripe('sk_test_unused');
 const SECRET = 'whsec_ThroughputSecretAAAAAAAAAAAAAAAA';
 /** The per-endpoint cap (docs/webhooks.md). */
 const CAP = 4;
 
 const eventId = (r: Received) => (JSON.parse(r.body) as { id: string }).id;
-const connect = connectFreshAccount;
+/** A fresh account connected to platform A (one account.application.authorized event each). */
+const connect = async (base: string) => (await connectNew(base, A)).accountId;
 const writeSeed = (dir: string, name: string, hookUrls: string[]) => writeHookSeed(dir, name, hookUrls, SECRET);
 
 const serve = (db: string, seed: string, extra: string[] = [], env: Record<string, string> = {}) =>
@@ -55,7 +57,7 @@ function countingReceiver(): { receiver: Receiver; most: Map<string, number> } {
 /** Every request to `path` verifies with stripe-node, and no event arrived twice. */
 function assertOnceEach(received: Received[], path: string, expected: number): void {
   const got = received.filter((r) => r.path === path);
-  for (const r of got) stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
+  for (const r of got) webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), SECRET);
   const ids = new Set(got.map(eventId));
   assert.equal(ids.size, expected, `${path}: ${ids.size} distinct events of ${expected}`);
   assert.equal(got.length, expected, `${path}: ${got.length - ids.size} events delivered twice`);

@@ -13,13 +13,14 @@ import pg from 'pg';
 import Stripe from 'stripe';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, B, M, testSeed } from '../support/fixtures.ts';
-import { helperCode } from '../support/flow.ts';
+import { connectNew, deauthorize } from '../support/flow.ts';
+import { call } from '../support/api.ts';
+import type { Form } from '../support/http.ts';
 import { runCli, spawnServer, type ServerProcess } from '../support/process.ts';
 import { Receiver, type Received } from '../support/receiver.ts';
-import { DB_KINDS, dropSchema, PG_URL, post, startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, dropSchema, PG_URL, startTestServer, type TestServer } from '../support/server.ts';
+import { sdk, webhooks } from '../support/stripe.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
-
-const stripe = new Stripe('sk_test_unused');
 
 interface WireEvent {
   id: string;
@@ -78,7 +79,7 @@ const parse = (r: Received) => JSON.parse(r.body) as WireEvent;
 
 /** Verifies with stripe-node; throws if the secret does not verify. */
 function nodeVerify(r: Received, secret: string): Stripe.Event {
-  return stripe.webhooks.constructEvent(r.body, sig(r), secret);
+  return webhooks.constructEvent(r.body, sig(r), secret);
 }
 
 for (const db of DB_KINDS) {
@@ -101,36 +102,15 @@ for (const db of DB_KINDS) {
       for (const e of list.json.data as Array<{ id: string }>) await api('DELETE', `/v1/webhook_endpoints/${e.id}`);
     });
 
-    async function api(method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string | string[]> = {}, key = A.testSecret) {
-      const form = new URLSearchParams();
-      for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) form.append(k, one);
-      const qs = form.toString();
-      const res = await fetch(`${server.url}${path}${method === 'POST' || !qs ? '' : `?${qs}`}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-        ...(method === 'POST' ? { body: qs } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, json: JSON.parse(text) as Record<string, unknown>, text };
-    }
+    const api = (method: 'GET' | 'POST' | 'DELETE', path: string, params: Form = {}, key = A.testSecret) => call(server.url, method, path, { key, params });
 
     async function createEndpoint(path: string, events: string[] = ['*'], connect = true) {
-      const res = await api('POST', '/v1/webhook_endpoints', { url: `${hooks}${path}`, connect: String(connect), 'enabled_events[]': events });
+      const res = await api('POST', '/v1/webhook_endpoints', { url: `${hooks}${path}`, connect: String(connect), enabled_events: events });
       assert.equal(res.status, 200, res.text);
       return res.json as { id: string; secret: string; status: string; connect: boolean; enabled_events: string[] };
     }
 
-    async function connect(): Promise<string> {
-      const { code } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_write' });
-      const t = await post(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(t.status, 200, t.text);
-      return String(t.json.stripe_user_id);
-    }
-
-    async function deauthorize(account: string): Promise<void> {
-      const res = await post(`${server.url}/oauth/deauthorize`, { client_id: A.clientIdTest, stripe_user_id: account }, { authorization: `Bearer ${A.testSecret}` });
-      assert.equal(res.status, 200, res.text);
-    }
+    const connect = async () => (await connectNew(server.url, A)).accountId;
 
     /** The first delivery to `path` of the event of `type` for `account`. */
     function delivery(path: string, account: string, type = 'account.application.authorized', timeoutMs = 10_000): Promise<Received> {
@@ -167,7 +147,7 @@ for (const db of DB_KINDS) {
       assert.equal(JSON.stringify(stored).includes(e.secret.slice(6)), false);
 
       const account = await connect();
-      await deauthorize(account);
+      await deauthorize(server.url, A, account);
       const got2 = [await delivery('/created', account), await delivery('/created', account, 'account.application.deauthorized')];
       for (const r of got2) {
         assert.match(sig(r), /^t=\d+,v1=[0-9a-f]{64}$/);
@@ -253,7 +233,7 @@ for (const db of DB_KINDS) {
       assert.equal(disabled.json.status, 'disabled');
 
       const account = await connect();
-      await deauthorize(account);
+      await deauthorize(server.url, A, account);
       const auth = parse(await delivery('/f-all', account));
       const deauth = parse(await delivery('/f-all', account, 'account.application.deauthorized'));
       // Two endpoints match each event: /f-all and the one enabled for that type.
@@ -277,8 +257,8 @@ for (const db of DB_KINDS) {
 
     it('GET /v1/events lists the platform events newest first, filters by type and created, paginates, and retrieves', async () => {
       const [a1, a2, a3] = [await connect(), await connect(), await connect()];
-      await deauthorize(a1 ?? '');
-      await deauthorize(a2 ?? '');
+      await deauthorize(server.url, A, a1 ?? '');
+      await deauthorize(server.url, A, a2 ?? '');
       const full = (await api('GET', '/v1/events', { limit: '100' })).json as unknown as ListBody;
       assert.equal(full.object, 'list');
       assert.equal(full.url, '/v1/events');
@@ -328,12 +308,11 @@ for (const db of DB_KINDS) {
       assert.deepEqual(last.data, []);
 
       // stripe-node's auto-pagination walks the same list.
-      const url = new URL(server.url);
-      const sdk = new Stripe(A.testSecret, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0 });
+      const platform = sdk(server, A.testSecret);
       const walked: string[] = [];
-      for await (const e of sdk.events.list({ limit: 3 })) walked.push(e.id);
+      for await (const e of platform.events.list({ limit: 3 })) walked.push(e.id);
       assert.deepEqual(walked, ids);
-      const retrievedBySdk = await sdk.events.retrieve(ids[0] ?? '');
+      const retrievedBySdk = await platform.events.retrieve(ids[0] ?? '');
       assert.equal(retrievedBySdk.type, 'account.application.deauthorized');
 
       const one = await api('GET', `/v1/events/${ids[0] ?? ''}`);
@@ -439,20 +418,20 @@ describe('connectd trigger through a running server', () => {
         assert.match(again.stderr, /is not connected/);
 
         await waitUntil('two triggered deliveries', () => (mine().length >= start + 2 ? true : undefined), 10_000);
-        const events = mine().slice(start).map((r) => stripe.webhooks.constructEvent(r.body, sig(r), SECRET));
+        const events = mine().slice(start).map((r) => webhooks.constructEvent(r.body, sig(r), SECRET));
         assert.deepEqual(events.map((e) => e.type).sort(), ['account.application.authorized', 'account.application.deauthorized']);
         for (const e of events) assert.deepEqual(e.data.object, { id: A.clientIdTest, object: 'application', name: 'Platform A' });
 
-        const res = await fetch(`${server.url}/v1/events?limit=2`, { headers: { authorization: `Bearer ${A.testSecret}` } });
-        const list = (await res.json()) as ListBody;
+        const latestEvents = (base: string) => call(base, 'GET', '/v1/events', { key: A.testSecret, params: { limit: '2' } });
+        const list = (await latestEvents(server.url)).json as unknown as ListBody;
         assert.deepEqual(list.data.map((e) => [e.type, e.account]), [
           ['account.application.deauthorized', M.id],
           ['account.application.authorized', M.id],
         ]);
         assert.deepEqual(list.data.map((e) => e.id).sort(), events.map((e) => e.id).sort());
         await waitUntil('pending_webhooks 0', async () => {
-          const r = await fetch(`${server?.url ?? ''}/v1/events?limit=2`, { headers: { authorization: `Bearer ${A.testSecret}` } });
-          return ((await r.json()) as ListBody).data.every((e) => e.pending_webhooks === 0) ? true : undefined;
+          const r = await latestEvents(server?.url ?? '');
+          return (r.json as unknown as ListBody).data.every((e) => e.pending_webhooks === 0) ? true : undefined;
         });
       } finally {
         if (server) assert.equal(await server.stop(), 0);
