@@ -635,7 +635,7 @@ function checkOAuth(res: Res, row: OAuthRow): void {
   assert.equal(res.headers.get('pragma'), 'no-cache', `${what}: Pragma`);
   if ('ok' in row.expect) {
     assert.equal(res.status, 200, `${what}: ${res.text.slice(0, 300)}`);
-    // A token response (Part A "Token endpoint"), not just any 200.
+    // A token response (docs/contract.md Part A "Token endpoint"), not just any 200.
     assert.deepEqual(Object.keys(res.json), ['access_token', 'livemode', 'refresh_token', 'token_type', 'stripe_publishable_key', 'stripe_user_id', 'scope'], what);
     assert.equal(res.json.token_type, 'bearer', what);
     assert.equal(res.json.livemode, false, what);

@@ -51,7 +51,7 @@ export function ok(r: HttpResponse): Record<string, unknown> {
   return r.json;
 }
 
-/** The error message Stripe gives when a key cannot act for an account (contract Part A). */
+/** The error message Stripe gives when a key cannot act for an account (docs/contract.md Part A "Acting on behalf"). */
 export function noAccessMessage(maskedKey: string, account: string): string {
   return `The provided key '${maskedKey}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`;
 }
