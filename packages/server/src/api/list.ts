@@ -1,6 +1,6 @@
 // Stripe's list object and its cursor parameters (docs/contract.md Part B §5.6), one set of rules for every list.
 import { ApiError, noSuch } from '../domain/errors.ts';
-import type { Page, PageRequest } from '../store/paging.ts';
+import type { Page, PageCursor, PageRequest } from '../store/paging.ts';
 
 export interface ListParams {
   limit?: number | undefined;
@@ -8,10 +8,8 @@ export interface ListParams {
   ending_before?: string | undefined;
 }
 
-/** The cursor a list request names, if any: its id, its direction, and the parameter that carried it. */
-export interface ListCursor {
-  id: string;
-  direction: 'after' | 'before';
+/** The cursor a list request names, if any: the store's cursor, and the parameter that carried it. */
+export interface ListCursor extends PageCursor {
   param: 'starting_after' | 'ending_before';
 }
 
@@ -29,17 +27,18 @@ export function cursorOf(p: ListParams): ListCursor | undefined {
   return undefined;
 }
 
+export interface ListRequest extends PageRequest {
+  cursor?: ListCursor | undefined;
+}
+
 /** The page request a list's parameters make: limit (default 10) and cursor. */
-export function listQuery(p: ListParams): PageRequest {
+export function listQuery(p: ListParams): ListRequest {
   return { limit: p.limit ?? 10, cursor: cursorOf(p) };
 }
 
 /** A store page as Stripe's list object; a cursor that names nothing is 404 naming its parameter. */
-export function listPage<T, W = T>(url: string, kind: string, q: PageRequest, page: Page<T>, toWire?: (row: T) => W) {
-  if ('missingCursor' in page) {
-    const c = q.cursor;
-    throw noSuch(kind, c?.id ?? '', c?.direction === 'before' ? 'ending_before' : 'starting_after');
-  }
+export function listPage<T, W = T>(url: string, kind: string, q: ListRequest, page: Page<T>, toWire?: (row: T) => W) {
+  if ('missingCursor' in page) throw noSuch(kind, q.cursor?.id ?? '', q.cursor?.param ?? 'starting_after');
   const data = toWire ? page.data.map(toWire) : (page.data as unknown as W[]);
   return listObject(url, data, page.hasMore);
 }

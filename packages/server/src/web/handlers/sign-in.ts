@@ -16,7 +16,7 @@ const safeNext = (v: unknown) => (typeof v === 'string' && /^\/dashboard(\/[a-z-
 const authPage = (title: string, body: Html, status = 200): PageResult =>
   htmlPage(layout({ title, narrow: true, body: html`<section class="card"><h1>${title}</h1>${body}</section>` }), status);
 
-const registerValues = (body: Record<string, unknown>) => ({
+export const registerValues = (body: Record<string, unknown>) => ({
   email: String(body.email ?? ''),
   business_name: String(body.business_name ?? ''),
   country: String(body.country ?? ''),
@@ -107,5 +107,3 @@ export const signInRoutes: PageRoute[] = [
     },
   },
 ];
-
-export { registerValues };
