@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 bash scripts/prepare.sh
 mapfile -t files < <(find packages -path '*/node_modules' -prune -o -name '*.test.ts' -print | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
-exec node --import tsx --test --test-reporter=spec --test-timeout="${TEST_TIMEOUT_MS:-600000}" --test-force-exit "${files[@]}"
+exec node --conditions=connectd-source --import tsx --test --test-reporter=spec --test-timeout="${TEST_TIMEOUT_MS:-600000}" --test-force-exit "${files[@]}"

@@ -1,7 +1,9 @@
 // The OAuth calls of a Connect platform (Standard accounts): the authorize URL, the callback, the
 // code exchange, refresh and deauthorize. Stripe's hosts by default, so the same code runs against
 // Stripe and against connectd (pass `connectBase` and `apiBase`, scheme and port included).
-import { ConnectOAuthError, oauthError } from './errors.ts';
+import Stripe from 'stripe';
+import { ConnectOAuthError, oauthError, StateError } from './errors.ts';
+import { safeEqual } from './state.ts';
 
 export interface ConnectOptions {
   clientId: string;
@@ -35,6 +37,13 @@ export interface Tokens {
   publishableKey: string;
 }
 
+/**
+ * How the callback proves it answers an authorization this session started: either the state the
+ * app kept for the session (taken out of it, so it serves once), or a check that throws StateError
+ * (a StateStore's `consume`, a CookieState's `consume`).
+ */
+export type StateCheck = { expectedState: string | null | undefined } | { checkState: (state: unknown) => void | Promise<void> };
+
 export type CallbackResult =
   | ({ kind: 'connected' } & Tokens)
   | { kind: 'denied'; description: string }
@@ -49,8 +58,25 @@ interface TokenBody {
   stripe_publishable_key: string;
 }
 
+const ACCOUNT_ID = /^acct_[A-Za-z0-9]+$/;
+
+/** stripe-node's host, port and protocol for a base URL: the SDK takes them apart, not as a URL. */
+function sdkTarget(base: string): { host: string; port: number; protocol: 'http' | 'https' } {
+  const url = new URL(base);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { host: url.hostname, port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443, protocol };
+}
+
+async function checkCallbackState(state: unknown, check: StateCheck): Promise<void> {
+  if ('checkState' in check) return check.checkState(state);
+  if (typeof state !== 'string' || state === '') throw new StateError('missing', 'The callback carries no state.');
+  if (typeof check.expectedState !== 'string' || check.expectedState === '') throw new StateError('unknown', 'No authorization was started in this session, or its state was already used.');
+  if (!safeEqual(check.expectedState, state)) throw new StateError('mismatch', 'The state does not match the one issued to this session.');
+}
+
 export function createConnect(options: ConnectOptions) {
   const connectBase = (options.connectBase ?? 'https://connect.stripe.com').replace(/\/$/, '');
+  const api = sdkTarget(options.apiBase ?? 'https://api.stripe.com');
   const doFetch = options.fetch ?? fetch;
 
   /** One form POST to an OAuth endpoint; an error body becomes its typed error. */
@@ -102,11 +128,11 @@ export function createConnect(options: ConnectOptions) {
     },
 
     /**
-     * The redirect back from the provider. Call only after the state was checked (the `checkState`
-     * callback runs first and must throw on a bad state): no token request is made otherwise.
+     * The redirect back from the provider. The state is checked first, in constant time; a missing,
+     * unknown or wrong state throws StateError and no token request is made.
      */
-    async handleCallback(query: Record<string, unknown>, checkState: (state: unknown) => void | Promise<void>): Promise<CallbackResult> {
-      await checkState(query.state);
+    async handleCallback(query: Record<string, unknown>, check: StateCheck): Promise<CallbackResult> {
+      await checkCallbackState(query.state, check);
       if (query.error === 'access_denied') return { kind: 'denied', description: String(query.error_description ?? 'The user denied your request') };
       if (typeof query.error === 'string') return { kind: 'failed', error: query.error, description: String(query.error_description ?? '') };
       if (typeof query.code !== 'string' || query.code === '') return { kind: 'failed', error: 'invalid_request', description: 'The callback carries no code.' };
@@ -129,6 +155,17 @@ export function createConnect(options: ConnectOptions) {
     async deauthorize(stripeUserId: string): Promise<{ stripeUserId: string }> {
       const b = await post<{ stripe_user_id: string }>('/oauth/deauthorize', { client_id: options.clientId, stripe_user_id: stripeUserId });
       return { stripeUserId: b.stripe_user_id };
+    },
+
+    /**
+     * A stripe-node client acting for a connected account: every call carries
+     * `Stripe-Account: <stripeUserId>`, set once in the client's config rather than per call. (In
+     * stripe-node 23 the account id comes first in `accounts.retrieve(id, params, options)`: a
+     * `{ stripeAccount }` object given there is not read as an option. Use `retrieveCurrent()`.)
+     */
+    asAccount(stripeUserId: string): Stripe {
+      if (!ACCOUNT_ID.test(stripeUserId)) throw new TypeError(`asAccount needs an account id (acct_…), got ${JSON.stringify(stripeUserId)}`);
+      return new Stripe(options.secretKey, { ...api, stripeAccount: stripeUserId, maxNetworkRetries: 2 });
     },
   };
 }

@@ -69,10 +69,14 @@ function check(entry: { state: string; expiresAt: number } | undefined, state: u
  * `consume` checks the callback's state against the cookie sent back. The cookie is signed with
  * HMAC-SHA256 under the app's secret, so it cannot be forged. Single use: states seen are
  * remembered until they expire, in this process.
+ *
+ * `binding` ties the state to the app's signed-in user as well as to the browser (a user id or
+ * session id): a callback that arrives in another user's session is refused (`unknown`). Give the
+ * same value to `issue` and `consume`, or none to both.
  */
 export interface CookieState {
-  issue(): { state: string; cookie: string };
-  consume(cookie: string | undefined, state: unknown): void;
+  issue(binding?: string): { state: string; cookie: string };
+  consume(cookie: string | undefined, state: unknown, binding?: string): void;
 }
 
 export function cookieState(secret: string, options: StateStoreOptions = {}): CookieState {
@@ -80,19 +84,20 @@ export function cookieState(secret: string, options: StateStoreOptions = {}): Co
   const ttl = options.ttlSeconds ?? 600;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const used = new Map<string, number>();
-  const sign = (body: string) => createHmac('sha256', secret).update(body).digest('base64url');
+  const sign = (body: string, binding: string | undefined) => createHmac('sha256', secret).update(`${body}\n${binding ?? ''}`).digest('base64url');
   return {
-    issue() {
+    issue(binding) {
       const state = newState();
       const body = `${state}.${now() + ttl}`;
-      return { state, cookie: `${body}.${sign(body)}` };
+      return { state, cookie: `${body}.${sign(body, binding)}` };
     },
-    consume(cookie, state) {
+    consume(cookie, state, binding) {
       const t = now();
       for (const [s, expiresAt] of used) if (expiresAt <= t) used.delete(s);
       const parts = cookie?.split('.') ?? [];
       const [issued, expires, mac] = parts;
-      const valid = parts.length === 3 && issued && expires && mac && safeEqual(mac, sign(`${issued}.${expires}`));
+      // A cookie not signed by us, or signed for another user (binding), started nothing here.
+      const valid = parts.length === 3 && issued && expires && mac && safeEqual(mac, sign(`${issued}.${expires}`, binding));
       const entry = valid ? { state: issued, expiresAt: Number(expires) } : undefined;
       if (entry && used.has(entry.state)) throw new StateError('unknown', 'This state was already used.');
       check(entry, state, t);

@@ -72,5 +72,9 @@ export function eventDeduper(options: { windowSeconds?: number; now?: () => numb
       seen.set(eventId, t);
       return true;
     },
+    /** Drops an id whose handling failed, so the provider's next delivery of it is handled. */
+    forget(eventId: string): void {
+      seen.delete(eventId);
+    },
   };
 }

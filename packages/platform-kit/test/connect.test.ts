@@ -1,9 +1,10 @@
 // platform-kit against a live connectd: real HTTP on loopback, both databases.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import Stripe from 'stripe';
 import { createConnect, InvalidGrantError, memoryStateStore, StateError, type Connect } from '../src/index.ts';
 import { A } from '../../server/test/support/fixtures.ts';
-import { helperCode } from '../../server/test/support/flow.ts';
+import { connectNew, helperCode } from '../../server/test/support/flow.ts';
 import { DB_KINDS, startTestServer, type TestServer } from '../../server/test/support/server.ts';
 
 for (const db of DB_KINDS) {
@@ -34,7 +35,7 @@ for (const db of DB_KINDS) {
       const states = memoryStateStore();
       const state = await states.issue('session-1');
       const { code, stripe_user_id } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest });
-      const result = await connect.handleCallback({ code, scope: 'read_write', state }, (s) => states.consume('session-1', s));
+      const result = await connect.handleCallback({ code, scope: 'read_write', state }, { checkState: (s) => states.consume('session-1', s) });
       assert.equal(result.kind, 'connected');
       if (result.kind !== 'connected') return;
       assert.equal(result.stripeUserId, stripe_user_id);
@@ -57,16 +58,51 @@ for (const db of DB_KINDS) {
       await assert.rejects(connect.exchange(code), (err: unknown) => err instanceof InvalidGrantError && err.status === 400);
     });
 
+    it('callback with { expectedState }: the state the app kept for the session, compared in constant time', async () => {
+      const { code, stripe_user_id } = await helperCode(server.url, A.testSecret, { client_id: A.clientIdTest, scope: 'read_only' });
+      const before = calls.length;
+      const fails = (reason: string) => (err: unknown) => err instanceof StateError && err.reason === reason;
+      await assert.rejects(connect.handleCallback({ code, state: 'x'.repeat(43) }, { expectedState: 'y'.repeat(43) }), fails('mismatch'));
+      await assert.rejects(connect.handleCallback({ code, state: 'x'.repeat(43) }, { expectedState: undefined }), fails('unknown'));
+      await assert.rejects(connect.handleCallback({ code }, { expectedState: 'x'.repeat(43) }), fails('missing'));
+      assert.equal(calls.length, before, 'no token request for a bad state');
+      const result = await connect.handleCallback({ code, state: 'x'.repeat(43) }, { expectedState: 'x'.repeat(43) });
+      assert.equal(result.kind === 'connected' && result.stripeUserId, stripe_user_id);
+      assert.equal(result.kind === 'connected' && result.scope, 'read_only');
+    });
+
+    it('asAccount: calls carry Stripe-Account; reads and writes land in the connected account, within its scope', async () => {
+      const rw = await connectNew(server.url, A);
+      const asRw = connect.asAccount(rw.accountId);
+      assert.equal((await asRw.accounts.retrieveCurrent()).id, rw.accountId);
+      const customer = await asRw.customers.create({ email: 'rider@example.com' });
+      assert.deepEqual((await asRw.customers.list()).data.map((c) => c.id), [customer.id]);
+      // The platform's own key without the header sees neither.
+      const platform = new Stripe(A.testSecret, { host: '127.0.0.1', port: new URL(server.url).port, protocol: 'http' });
+      assert.equal((await platform.accounts.retrieveCurrent()).id, A.id);
+      await assert.rejects(platform.customers.retrieve(customer.id), (err: unknown) => err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404);
+
+      const ro = await connectNew(server.url, A, 'read_only');
+      const asRo = connect.asAccount(ro.accountId);
+      assert.equal((await asRo.accounts.retrieveCurrent()).id, ro.accountId);
+      await assert.rejects(asRo.customers.create({ email: 'x@example.com' }), (err: unknown) => err instanceof Stripe.errors.StripeError && err.statusCode === 403);
+
+      // After deauthorize the platform may no longer act for the account.
+      await connect.deauthorize(rw.accountId);
+      await assert.rejects(asRw.accounts.retrieveCurrent(), (err: unknown) => err instanceof Stripe.errors.StripeError && [401, 403].includes(err.statusCode ?? 0));
+      assert.throws(() => connect.asAccount('ca_notAnAccount'), TypeError);
+    });
+
     it('a forged or replayed state makes no token request; a denial is reported as denied', async () => {
       const states = memoryStateStore();
       const state = await states.issue('session-2');
       const before = calls.length;
-      await assert.rejects(connect.handleCallback({ code: 'ac_anything', state: 'forged' }, (s) => states.consume('session-2', s)), StateError);
-      await assert.rejects(connect.handleCallback({ code: 'ac_anything', state }, (s) => states.consume('session-2', s)), StateError);
+      await assert.rejects(connect.handleCallback({ code: 'ac_anything', state: 'forged' }, { checkState: (s) => states.consume('session-2', s) }), StateError);
+      await assert.rejects(connect.handleCallback({ code: 'ac_anything', state }, { checkState: (s) => states.consume('session-2', s) }), StateError);
       assert.equal(calls.length, before, 'no request to connectd');
 
       const fresh = await states.issue('session-3');
-      const denied = await connect.handleCallback({ error: 'access_denied', error_description: 'The user denied your request', state: fresh }, (s) => states.consume('session-3', s));
+      const denied = await connect.handleCallback({ error: 'access_denied', error_description: 'The user denied your request', state: fresh }, { checkState: (s) => states.consume('session-3', s) });
       assert.deepEqual(denied, { kind: 'denied', description: 'The user denied your request' });
       assert.equal(calls.length, before);
     });

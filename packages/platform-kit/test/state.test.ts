@@ -68,6 +68,14 @@ describe('cookieState: a signed cookie, single use, expiring', () => {
     assert.throws(() => cs.consume(cookie, state), failsWith('expired'));
   });
 
+  it('bound to a user: the same browser signed in as someone else is refused', () => {
+    const cs = cookieState(secret);
+    const { state, cookie } = cs.issue('driver-1');
+    assert.throws(() => cs.consume(cookie, state, 'driver-2'), failsWith('unknown'));
+    assert.throws(() => cs.consume(cookie, state), failsWith('unknown'));
+    cs.consume(cookie, state, 'driver-1');
+  });
+
   it('needs a real secret', () => {
     assert.throws(() => cookieState('short'), TypeError);
   });
