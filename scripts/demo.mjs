@@ -1,6 +1,6 @@
 // `npm run demo`: connectd and the Roadrunner Rides demo platform (packages/demo-platform), wired to
 // each other through packages/demo-platform/connectd-seed.json: a fixed client_id, secret key,
-// redirect URI and webhook endpoint (README "Demo platform"). Both keep their data under
+// redirect URI and webhook endpoint (README.md "Demo platform"). Both keep their data under
 // ./data/demo; logs go to ./data/demo/*.log. Ctrl-C stops both.
 //   npm run demo [-- --port 4242] [--connectd-port 12111] [--data ./data/demo]
 import { spawn } from 'node:child_process';

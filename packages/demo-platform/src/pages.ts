@@ -18,6 +18,7 @@ main { max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 14px; padding: 1.5rem; margin-bottom: 1.25rem; box-shadow: 0 1px 2px rgba(31,36,48,.05); }
 h1 { font-size: 1.6rem; margin: 0 0 .5rem; letter-spacing: -.01em; }
 h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
+h2.spaced { margin-top: 1.25rem; }
 .lead { color: var(--muted); margin: 0 0 1.25rem; }
 label { display: block; font-weight: 600; margin: .8rem 0 .25rem; }
 input[type=text], input[type=email] { width: 100%; padding: .6rem .7rem; border: 1px solid #c7ccd6; border-radius: 8px; font: inherit; }
@@ -115,7 +116,7 @@ function accountCard(v: DriverView): Safe {
     <dt>Scope</dt><dd><code>${c.scope}</code></dd>
     <dt>Mode</dt><dd>${c.livemode ? 'live' : 'test'}</dd>
   </dl>
-  <h2 style="margin-top:1.25rem">The account, fetched with <code>Stripe-Account</code></h2>
+  <h2 class="spaced">The account, fetched with <code>Stripe-Account</code></h2>
   ${
     a
       ? html`<p class="muted">GET /v1/account with the platform's secret key and <code>Stripe-Account: ${c.stripe_user_id}</code>, on every visit to this page.</p>
