@@ -63,6 +63,7 @@ function start(name, args) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', log, log] });
   closeSync(log);
   children.push(child);
+  child.once('error', (err) => stop(1, `${name} could not start: ${err.message}`));
   child.once('exit', (code, signal) => {
     if (stopping) return;
     const tail = readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
@@ -78,14 +79,23 @@ function stop(code, message) {
   if (message) process.stderr.write(`demo: ${message}\n`);
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   process.exitCode = code;
+  // A child that ignores SIGTERM for 5 s is killed.
+  setTimeout(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, 5000).unref();
 }
+// However this process ends (an exception included), its children end with it.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 
 async function ready(what, url) {
-  for (let i = 0; i < 300 && !stopping; i++) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !stopping) {
     try {
-      const res = await fetch(url, { redirect: 'manual' });
+      const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
       if (res.status < 500) return;
     } catch {
       // not listening yet

@@ -24,6 +24,11 @@ export interface DemoConfig {
 }
 
 const SESSION_COOKIE = 'rr_session';
+const NOTICES = new Map([
+  ['connected', 'Connected. Your payouts go to the account below.'],
+  ['denied', 'You declined to connect. Nothing was shared.'],
+  ['disconnected', 'Disconnected. Roadrunner Rides can no longer act for that account.'],
+]);
 const short = (s: string) => (s.length > 14 ? `${s.slice(0, 10)}…` : s);
 
 export async function buildDemoApp(config: DemoConfig) {
@@ -42,7 +47,7 @@ export async function buildDemoApp(config: DemoConfig) {
   // Forms post back to this origin only (a cross-site form cannot sign a driver in or out, or
   // disconnect them), and carry the session's CSRF token once signed in.
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.url.startsWith('/connect/webhooks')) return;
+    if (request.method !== 'POST' || request.routeOptions.url === '/connect/webhooks') return;
     const from = request.headers.origin;
     if (from !== undefined && from !== origin) return reply.code(403).type('text/html').send(problemPage('Refused', 'This form was sent from another site.'));
   });
@@ -86,18 +91,19 @@ export async function buildDemoApp(config: DemoConfig) {
         accountError = err instanceof Error ? err.message : 'unknown error';
       }
     }
-    const notices: Record<string, string> = { connected: 'Connected. Your payouts go to the account below.', denied: 'You declined to connect. Nothing was shared.', disconnected: 'Disconnected. Roadrunner Rides can no longer act for that account.' };
-    const notice = notices[String((request.query as Record<string, unknown>).done)];
+    const notice = NOTICES.get(String((request.query as Record<string, unknown>).done));
     return page(reply, 200, driverPage({ who: session, connection, account, accountError, notice, steps: db.steps(session.driver.id), connectBase: config.connectBase }));
   });
 
   // Starting a connection needs a signed-in driver: the state is bound to them.
+  // (By route, not by URL text: /connect/%73tart routes here too.)
+  const isStart = (request: FastifyRequest) => request.routeOptions.url === '/connect/start';
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/connect/start') && !who(request)) return reply.redirect('/', 303);
+    if (isStart(request) && !who(request)) return reply.redirect('/', 303);
   });
   // The authorize URL the driver is sent to, recorded from the redirect platform-kit built.
   app.addHook('onSend', async (request, reply, payload) => {
-    const session = request.url.startsWith('/connect/start') ? who(request) : undefined;
+    const session = isStart(request) ? who(request) : undefined;
     const location = reply.getHeader('location');
     if (session && reply.statusCode === 303 && typeof location === 'string') {
       const url = new URL(location);
@@ -141,10 +147,10 @@ export async function buildDemoApp(config: DemoConfig) {
     },
     webhook: {
       secrets: config.webhookSecrets,
-      seen: { firstTime: (id) => db.firstTime(id), forget: (id) => db.forget(id) },
+      // Each event once, by id, in the same transaction as its effect (db.ts handleDeauthorized).
       onEvent: (event) => {
         if (event.type !== 'account.application.deauthorized' || !event.account) return;
-        const driverId = db.removeConnection(event.account, event.livemode);
+        const { driverId } = db.handleDeauthorized(event.id, event.created, event.account, event.livemode);
         if (driverId !== undefined) {
           db.addStep(driverId, 'warn', `Disconnected from connectd (${event.account})`, `Webhook ${event.type} (${event.id}), signature verified: the account revoked Roadrunner Rides' access, so the connection was removed here too.`);
         }
@@ -163,9 +169,15 @@ export async function buildDemoApp(config: DemoConfig) {
       await connect.deauthorize(connection.stripe_user_id);
       detail = `POST /oauth/deauthorize (client_id, stripe_user_id=${connection.stripe_user_id}) succeeded. connectd also sends account.application.deauthorized to the webhook; it finds nothing left to remove.`;
     } catch (err) {
-      if (!(err instanceof ConnectOAuthError)) throw err;
-      // Already disconnected on connectd's side (its webhook may still be on its way): done here too.
-      detail = `POST /oauth/deauthorize answered ${err.code}: ${err.description}. The connection is removed here all the same.`;
+      // "Not connected" means it is already over on connectd's side (its webhook may still be on
+      // its way): done here too. Any other failure leaves the connection as it is.
+      if (err instanceof ConnectOAuthError && err.code === 'invalid_client' && /not connected/.test(err.description)) {
+        detail = `POST /oauth/deauthorize answered ${err.code}: ${err.description} The connection is removed here all the same.`;
+      } else {
+        const why = err instanceof ConnectOAuthError ? `${err.code}: ${err.description}` : `connectd could not be reached (${err instanceof Error ? err.message : String(err)})`;
+        db.addStep(session.driver.id, 'warn', 'Could not disconnect', `POST /oauth/deauthorize failed, ${why}. Still connected; try again.`);
+        return page(reply, 502, problemPage('Could not disconnect', `connectd did not end the connection (${why}). You are still connected; try again in a moment.`, session));
+      }
     }
     db.removeConnection(connection.stripe_user_id, connection.livemode === 1);
     db.addStep(session.driver.id, 'ok', 'Disconnected here', detail);

@@ -108,12 +108,22 @@ export function openDatabase(path: string) {
       return db.prepare('SELECT id, at, title, detail, tone FROM steps WHERE driver_id = ? ORDER BY id DESC LIMIT ?').all(driverId, limit) as Step[];
     },
 
-    /** Handled-once bookkeeping for webhook events (platform-kit's `seen`), durable across restarts and processes. */
-    firstTime(eventId: string): boolean {
-      return db.prepare('INSERT OR IGNORE INTO handled_events (id, received_at) VALUES (?, ?)').run(eventId, now()).changes === 1;
-    },
-    forget(eventId: string): void {
-      db.prepare('DELETE FROM handled_events WHERE id = ?').run(eventId);
+    /**
+     * An account.application.deauthorized event, handled once: the event id is recorded and the
+     * connection removed in one transaction, so a crash leaves neither, and a redelivery (the
+     * id's primary key) changes nothing. A connection made after the event was created (the
+     * driver reconnected before a late delivery) is kept. Returns the driver whose connection was
+     * removed, if any, and whether the event was new.
+     */
+    handleDeauthorized(eventId: string, created: number, stripeUserId: string, livemode: boolean): { fresh: boolean; driverId?: number } {
+      return db.transaction(() => {
+        const fresh = db.prepare('INSERT OR IGNORE INTO handled_events (id, received_at) VALUES (?, ?)').run(eventId, now()).changes === 1;
+        if (!fresh) return { fresh };
+        const row = db
+          .prepare('DELETE FROM connections WHERE stripe_user_id = ? AND livemode = ? AND connected_at <= ? RETURNING driver_id')
+          .get(stripeUserId, livemode ? 1 : 0, created) as { driver_id: number } | undefined;
+        return row ? { fresh, driverId: row.driver_id } : { fresh };
+      })();
     },
   };
 }

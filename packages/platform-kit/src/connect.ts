@@ -112,6 +112,10 @@ export function createConnect(options: ConnectOptions) {
     publishableKey: b.stripe_publishable_key,
   });
 
+  async function exchange(code: string): Promise<Tokens> {
+    return tokens(await post<TokenBody>('/oauth/token', { grant_type: 'authorization_code', code }));
+  }
+
   return {
     /** The URL to send the user to; the caller binds `state` to the user's session first (state.ts). */
     authorizeUrl(o: AuthorizeUrlOptions): string {
@@ -137,16 +141,15 @@ export function createConnect(options: ConnectOptions) {
       if (typeof query.error === 'string') return { kind: 'failed', error: query.error, description: String(query.error_description ?? '') };
       if (typeof query.code !== 'string' || query.code === '') return { kind: 'failed', error: 'invalid_request', description: 'The callback carries no code.' };
       try {
-        return { kind: 'connected', ...(await this.exchange(query.code)) };
+        return { kind: 'connected', ...(await exchange(query.code)) };
       } catch (err) {
         if (err instanceof ConnectOAuthError) return { kind: 'failed', error: err.code, description: err.description };
-        throw err;
+        // The provider could not be reached: a failure to show the user, not a crash.
+        return { kind: 'failed', error: 'api_connection_error', description: `Could not reach ${connectBase}: ${err instanceof Error ? err.message : String(err)}` };
       }
     },
 
-    async exchange(code: string): Promise<Tokens> {
-      return tokens(await post<TokenBody>('/oauth/token', { grant_type: 'authorization_code', code }));
-    },
+    exchange,
 
     async refresh(refreshToken: string, scope?: Scope): Promise<Tokens> {
       return tokens(await post<TokenBody>('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, ...(scope ? { scope } : {}) }));

@@ -1,5 +1,6 @@
 // Typed errors: one class per OAuth error code Stripe's token and deauthorize endpoints answer
-// (RFC 6749 §5.2), one for state failures, one for webhook signatures.
+// (RFC 6749 §5.2; `unsupported_response_type` is from §4.1.2.1), one for state failures, one for
+// webhook signatures.
 
 export type OAuthErrorCode =
   | 'invalid_request'

@@ -6,7 +6,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { AuthorizeUrlOptions, Connect, Scope, Tokens } from './connect.ts';
 import { StateError, WebhookSignatureError, type StateFailure } from './errors.ts';
 import { cookieState } from './state.ts';
-import { verifyWebhook, type WebhookEvent } from './webhook.ts';
+import { checkSecrets, verifyWebhook, type WebhookEvent } from './webhook.ts';
 
 export interface KitRequest {
   query: Record<string, unknown>;
@@ -106,6 +106,8 @@ export function createConnectRoutes<Ctx>(options: ConnectRoutesOptions<Ctx>) {
   // Lax so that the top-level redirect back from the provider carries it.
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: callbackUrl.pathname, secure: callbackUrl.protocol === 'https:' };
   const clearCookie = serializeCookie(cookieName, '', { ...cookieOptions, maxAge: 0 });
+  // A missing secret fails at start-up, not at the first delivery.
+  if (options.webhook && typeof options.webhook.secrets !== 'function') checkSecrets(options.webhook.secrets);
 
   return {
     /** GET: a 303 to the provider's authorize page, with the state cookie set. */

@@ -36,18 +36,30 @@ export function verifyWebhook(payload: string | Buffer, header: string | string[
     else if (key === 'v1' && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
   }
   if (timestamp === undefined || signatures.length === 0) throw new WebhookSignatureError('malformed', 'The Stripe-Signature header has no timestamp or no v1 signature.');
-  const body = typeof payload === 'string' ? payload : payload.toString('utf8');
-  const signed = `${timestamp}.${body}`;
-  const keys = typeof secrets === 'string' ? [secrets] : secrets;
+  const keys = checkSecrets(secrets);
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const matched = keys.some((secret) => {
-    const expected = createHmac('sha256', secret).update(signed).digest('hex');
+    // Over the bytes as received: decoding first would change bytes that are not valid UTF-8.
+    const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(bytes).digest('hex');
     return signatures.some((s) => safeEqual(s, expected));
   });
   if (!matched) throw new WebhookSignatureError('no_match', 'No signature matches the payload for the given secrets.');
   const now = (options.now ?? (() => Math.floor(Date.now() / 1000)))();
   const tolerance = options.tolerance ?? 300;
   if (tolerance > 0 && Math.abs(now - timestamp) > tolerance) throw new WebhookSignatureError('too_old', 'The signature timestamp is outside the tolerance.');
-  return JSON.parse(body) as WebhookEvent;
+  return JSON.parse(bytes.toString('utf8')) as WebhookEvent;
+}
+
+/**
+ * The secrets as a non-empty list of non-empty strings. An empty secret would let anyone sign, and
+ * an unset environment variable would fail every delivery: both are configuration errors, thrown.
+ */
+export function checkSecrets(secrets: string | string[]): string[] {
+  const keys = typeof secrets === 'string' ? [secrets] : secrets;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === '')) {
+    throw new TypeError('platform-kit: webhook secrets must be one or more non-empty strings (whsec_…)');
+  }
+  return keys;
 }
 
 /**

@@ -37,6 +37,29 @@ describe('createConnectRoutes', () => {
     assert.match(r.body, /Could not connect/);
   });
 
+  it('callback: a provider that cannot be reached is a failure page, not a crash', async () => {
+    let failure = '';
+    const routes = createConnectRoutes({
+      connect,
+      stateSecret: 'k'.repeat(32),
+      redirectUri: 'https://rides.example/cb',
+      onConnected: () => ({ redirect: '/' }),
+      onFailed: (f) => ((failure = f.error), { status: 502, html: 'down' }),
+    });
+    const started = await routes.start({ query: {}, headers: {} }, undefined);
+    const state = new URL(String(started.headers.location)).searchParams.get('state') ?? '';
+    const cookie = String(started.headers['set-cookie']).split(';')[0] ?? '';
+    const r = await routes.callback({ query: { code: 'ac_x', state }, headers: { cookie } }, undefined);
+    assert.equal(r.status, 502);
+    assert.equal(failure, 'api_connection_error');
+  });
+
+  it('webhook: an empty or missing secret fails when the routes are created', () => {
+    const base = { connect, stateSecret: 'k'.repeat(32), redirectUri: 'https://rides.example/cb', onConnected: () => ({ redirect: '/' }) };
+    assert.throws(() => createConnectRoutes({ ...base, webhook: { secrets: [''], onEvent: () => undefined } }), TypeError);
+    assert.throws(() => createConnectRoutes({ ...base, webhook: { secrets: [process.env.NO_SUCH_VARIABLE_SET as string], onEvent: () => undefined } }), TypeError);
+  });
+
   it('webhook: a handler that throws leaves the event unhandled, so the retry is handled', async () => {
     const handled: WebhookEvent[] = [];
     let failNext = true;

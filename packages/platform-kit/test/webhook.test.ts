@@ -43,6 +43,22 @@ describe('verifyWebhook', () => {
   });
 });
 
+describe('verifyWebhook: secrets and bytes', () => {
+  it('refuses an empty or missing secret as a configuration error, whatever the header', () => {
+    const forged = `t=${NOW},v1=${createHmac('sha256', '').update(`${NOW}.${body}`).digest('hex')}`;
+    assert.throws(() => verifyWebhook(body, forged, '', { now }), TypeError);
+    assert.throws(() => verifyWebhook(body, forged, [], { now }), TypeError);
+    assert.throws(() => verifyWebhook(body, forged, [undefined as unknown as string], { now }), TypeError);
+  });
+
+  it('signs the bytes as received, not their UTF-8 decoding', () => {
+    // 0xff is not UTF-8: decoding would turn it into U+FFFD and change the signed bytes.
+    const raw = Buffer.concat([Buffer.from('{"id":"evt_b","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const v1 = createHmac('sha256', 'whsec_bytes').update(`${NOW}.`).update(raw).digest('hex');
+    assert.equal(verifyWebhook(raw, `t=${NOW},v1=${v1}`, 'whsec_bytes', { now }).id, 'evt_b');
+  });
+});
+
 describe('eventDeduper', () => {
   it('says first time once per id within the window, and forgets after it', () => {
     let t = NOW;
