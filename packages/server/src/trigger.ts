@@ -1,21 +1,22 @@
-// `connectd trigger`: real account.application.* events for a platform developer's local loop,
+// `connectd trigger`: real account.application.* and account.updated events for a platform developer's local loop,
 // through the same code paths as the API (the running server's worker delivers them).
 import { patterns } from './domain/ids.ts';
 import type { Context } from './context.ts';
 import { authorizationCodeGrant } from './oauth/grants/authorization-code.ts';
 import { issueCode } from './oauth/interaction.ts';
 import { revokeConnection } from './oauth/revoke-connection.ts';
-import { findAccount } from './store/accounts.ts';
+import { findAccount, lockAccountRow, updateAccount } from './store/accounts.ts';
+import { emitAccountUpdated } from './webhooks/events.ts';
 import { findActiveConnection } from './store/connections.ts';
 import { findPlatformByClientId } from './store/platforms.ts';
 import { emitApplicationEvent } from './webhooks/events.ts';
 
 export class TriggerError extends Error {}
 
-export const TRIGGER_TYPES = ['account.application.authorized', 'account.application.deauthorized'] as const;
+export const TRIGGER_TYPES = ['account.application.authorized', 'account.application.deauthorized', 'account.updated'] as const;
 
 export async function trigger(ctx: Context, type: string, clientId: string, accountId: string): Promise<string> {
-  if (!(TRIGGER_TYPES as readonly string[]).includes(type)) throw new TriggerError(`unknown event type '${type}' (use ${TRIGGER_TYPES.join(' or ')})`);
+  if (!(TRIGGER_TYPES as readonly string[]).includes(type)) throw new TriggerError(`unknown event type '${type}' (use ${TRIGGER_TYPES.join(', ')})`);
   if (!patterns.clientId.test(clientId)) throw new TriggerError('--platform must be a client_id (ca_…)');
   if (!patterns.account.test(accountId)) throw new TriggerError('--account must be an account id (acct_…)');
   const platform = await findPlatformByClientId(ctx.store.db, clientId);
@@ -25,6 +26,20 @@ export async function trigger(ctx: Context, type: string, clientId: string, acco
   const origin = { requestId: null, idempotencyKey: null };
   const connection = await findActiveConnection(ctx.store.db, platform.account_id, accountId);
 
+  if (type === 'account.updated') {
+    if (!connection) throw new TriggerError(`${accountId} is not connected to ${clientId}`);
+    // A real change (docs/contract.md Part B §8.4): metadata[connectd_trigger] set to now, through
+    // the same path as an API update, so previous_attributes describes it.
+    const sent = await ctx.store.transaction(async (trx) => {
+      const before = await lockAccountRow(trx, accountId);
+      if (!before) throw new TriggerError(`no account ${accountId}`);
+      const current = before.metadata === null ? {} : (JSON.parse(before.metadata) as Record<string, string>);
+      const metadata = JSON.stringify({ ...current, connectd_trigger: String(ctx.clock.now()) });
+      await updateAccount(trx, accountId, { metadata });
+      return emitAccountUpdated(trx, ctx, { before, after: { ...before, metadata }, origin });
+    });
+    return `${accountId} updated (metadata[connectd_trigger]); account.updated queued for ${sent} platform${sent === 1 ? '' : 's'}`;
+  }
   if (type === 'account.application.deauthorized') {
     if (!connection) throw new TriggerError(`${accountId} is not connected to ${clientId}`);
     await ctx.store.transaction((trx) => revokeConnection(trx, ctx, { connection, platform, reason: 'deauthorize', livemode, origin }));

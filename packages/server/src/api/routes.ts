@@ -1,4 +1,5 @@
 // The /v1 route table: every route with its declared access (read or write).
+import { accountLinkRoutes } from './resources/account-links.ts';
 import { accountRoutes } from './resources/accounts.ts';
 import { chargeRoutes } from './resources/charges.ts';
 import { customerRoutes } from './resources/customers.ts';
@@ -9,6 +10,7 @@ import type { ApiRoute } from './route-table.ts';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   ...accountRoutes,
+  ...accountLinkRoutes,
   ...customerRoutes,
   ...chargeRoutes,
   ...eventRoutes,

@@ -212,7 +212,8 @@ Usage:
   connectd migrate [--db …]    apply database migrations and exit
   connectd trigger TYPE --platform ca_… --account acct_… [--db …]
                                produce account.application.authorized|deauthorized
-                               through the real path (a running server delivers it)
+                               or account.updated through the real path (a running
+                               server delivers it)
   connectd --help              show this help
 
 Options (environment variable in brackets):

@@ -7,7 +7,7 @@ import type { Platform } from '../store/platforms.ts';
 import type { ConnectionsTable, Db } from '../store/schema.ts';
 import { emitApplicationEvent, type EventOrigin } from '../webhooks/events.ts';
 
-export type RevokeReason = 'deauthorize' | 'dashboard_disconnect' | 'code_replay';
+export type RevokeReason = 'deauthorize' | 'dashboard_disconnect' | 'code_replay' | 'account_deleted';
 
 /** Returns false when the connection was already revoked (no second event). */
 export async function revokeConnection(

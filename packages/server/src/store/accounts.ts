@@ -13,6 +13,11 @@ export interface NewAccount {
   country: string;
   url?: string | null;
   testOnly?: boolean;
+  /** POST /v1/accounts: the creating platform, and the onboarding state as JSON. */
+  createdBy?: string;
+  onboarding?: string;
+  metadata?: string;
+  defaultCurrency?: string;
   keys?: Partial<Record<'test_secret' | 'test_publishable' | 'live_secret' | 'live_publishable', string>>;
 }
 
@@ -39,10 +44,14 @@ export async function createAccount(db: Db, hash: Hash, now: number, input: NewA
     password_hash: input.passwordHash,
     business_name: input.businessName,
     country: input.country,
-    default_currency: defaultCurrency(input.country),
+    default_currency: input.defaultCurrency ?? defaultCurrency(input.country),
     url: input.url ?? null,
     test_only: input.testOnly ? 1 : 0,
     created: now,
+    created_by: input.createdBy ?? null,
+    onboarding: input.onboarding ?? null,
+    deleted_at: null,
+    metadata: input.metadata ?? null,
   };
   await db.insertInto('accounts').values(account).execute();
   const keys = {
@@ -111,4 +120,33 @@ export async function replacePasswordPlaceholder(db: Db, id: string, placeholder
 /** Stores a password hash only over the one it replaces: a password changed meanwhile stays. */
 export async function replacePasswordHash(db: Db, id: string, previous: string, passwordHash: string): Promise<void> {
   await db.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', id).where('password_hash', '=', previous).execute();
+}
+
+export type AccountChanges = Partial<Pick<AccountsTable, 'email' | 'business_name' | 'url' | 'default_currency' | 'onboarding' | 'password_hash' | 'metadata'>>;
+
+/** Changes an account's profile or onboarding state (the caller holds the account's lock). */
+export async function updateAccount(db: Db, id: string, changes: AccountChanges): Promise<void> {
+  if (Object.keys(changes).length === 0) return;
+  await db.updateTable('accounts').set(changes).where('id', '=', id).execute();
+}
+
+/** Locks an account row for the rest of the transaction and returns it (PostgreSQL; SQLite serializes writers). */
+export async function lockAccountRow(db: Db, id: string): Promise<AccountsTable | undefined> {
+  return db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+/** A deleted account keeps its row (events and ids stay resolvable) but can no longer sign in. */
+export async function markAccountDeleted(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('accounts').set({ deleted_at: now, password_hash: null }).where('id', '=', id).execute();
+}
+
+/** The accounts a platform created through the API, newest first (its dashboard). */
+export function listAccountsCreatedBy(db: Db, platformId: string): Promise<AccountsTable[]> {
+  return db.selectFrom('accounts').selectAll().where('created_by', '=', platformId).where('deleted_at', 'is', null).orderBy('created', 'desc').orderBy('id', 'desc').limit(200).execute();
+}
+
+/** Whether another account that can sign in already uses this email. */
+export async function loginEmailTaken(db: Db, email: string, exceptId: string): Promise<boolean> {
+  const row = await db.selectFrom('accounts').select('id').where('email', '=', email.toLowerCase()).where('password_hash', 'is not', null).where('id', '!=', exceptId).executeTakeFirst();
+  return row !== undefined;
 }

@@ -159,3 +159,8 @@ export async function replaceSecretKey(db: Db, row: { accountId: string; mode: M
     })
     .execute();
 }
+
+/** Revokes every key an account holds in its own name (its account was deleted). */
+export async function revokeOwnKeys(db: Db, accountId: string, now: number): Promise<void> {
+  await db.updateTable('api_keys').set({ revoked_at: now }).where('account_id', '=', accountId).where('connection_id', 'is', null).where('revoked_at', 'is', null).execute();
+}

@@ -275,6 +275,55 @@ const m0006: Migration = {
   },
 };
 
+// Accounts created through the API and onboarded through Account Links (issue 11,
+// docs/contract.md Part A "Accounts API and Account Links"): who created the account, its
+// onboarding state (null for accounts that signed up on connectd's pages, which are complete),
+// deletion; the links themselves (single use, hashed); and the onboarding sessions a link opens.
+const m0007: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('accounts').addColumn('created_by', 'text').execute();
+    await db.schema.alterTable('accounts').addColumn('onboarding', 'text').execute();
+    await db.schema.alterTable('accounts').addColumn('deleted_at', BIG).execute();
+    await db.schema.alterTable('accounts').addColumn('metadata', 'text').execute();
+    await db.schema.createIndex('accounts_created_by').on('accounts').column('created_by').where(sql.ref('created_by'), 'is not', null).execute();
+    await db.schema
+      .createTable('account_links')
+      .addColumn('hash', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('platform_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('collect', 'text', (c) => c.notNull())
+      .addColumn('refresh_url', 'text', (c) => c.notNull())
+      .addColumn('return_url', 'text', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('expires_at', BIG, (c) => c.notNull())
+      .addColumn('used_at', BIG)
+      .execute();
+    await db.schema
+      .createTable('onboarding_sessions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('session_hash', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('platform_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('refresh_url', 'text', (c) => c.notNull())
+      .addColumn('return_url', 'text', (c) => c.notNull())
+      .addColumn('created', BIG, (c) => c.notNull())
+      .addColumn('expires_at', BIG, (c) => c.notNull())
+      .addColumn('finished_at', BIG)
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => ({ '0001_initial': m0001, '0002_resources': m0002, '0003_webhook_delivery': m0003, '0004_throttles': m0004, '0005_delivery_batches': m0005, '0006_live_access_tokens': m0006 }),
+  getMigrations: async () => ({
+    '0001_initial': m0001,
+    '0002_resources': m0002,
+    '0003_webhook_delivery': m0003,
+    '0004_throttles': m0004,
+    '0005_delivery_batches': m0005,
+    '0006_live_access_tokens': m0006,
+    '0007_account_onboarding': m0007,
+  }),
 };

@@ -10,9 +10,44 @@ export interface AccountsTable {
   country: string;
   default_currency: string;
   url: string | null;
-  /** Created by "Skip this form" or the test helper: test data only, no login. */
+  /** Created by "Skip this form", the test helper or a test-mode POST /v1/accounts: test data only. */
   test_only: number;
   created: number;
+  /** The platform that created it with POST /v1/accounts (its controller); null otherwise. */
+  created_by: string | null;
+  /** JSON of domain/onboarding.ts Onboarding; null for accounts complete from the start. */
+  onboarding: string | null;
+  deleted_at: number | null;
+  /** JSON object of the account's metadata (what its platform set through the API); null when empty. */
+  metadata: string | null;
+}
+
+export interface AccountLinksTable {
+  hash: string;
+  account_id: string;
+  platform_id: string;
+  livemode: number;
+  type: 'account_onboarding' | 'account_update';
+  collect: 'currently_due' | 'eventually_due';
+  refresh_url: string;
+  return_url: string;
+  created: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface OnboardingSessionsTable {
+  /** Random, in the onboarding pages' URLs; usable only with the browser session that opened the link. */
+  id: string;
+  session_hash: string;
+  account_id: string;
+  platform_id: string;
+  livemode: number;
+  refresh_url: string;
+  return_url: string;
+  created: number;
+  expires_at: number;
+  finished_at: number | null;
 }
 
 export type KeyKind = 'secret' | 'publishable' | 'access_token';
@@ -220,6 +255,8 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   throttles: ThrottlesTable;
+  account_links: AccountLinksTable;
+  onboarding_sessions: OnboardingSessionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -12,6 +12,8 @@ export interface PageRequest {
   body: Params;
   path: Record<string, string>;
   ip: string;
+  /** The User-Agent header (recorded with a terms acceptance, as Stripe's tos_acceptance.user_agent). */
+  userAgent: string | null;
   requestId: string;
   /** The request path without its query string. */
   pathname: string;

@@ -16,7 +16,7 @@ h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 p.lead { color: var(--muted); margin-top: -.5rem; }
 label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
-input[type=text], input[type=email], input[type=password], input[type=url], select { width: 100%; padding: .6rem .7rem; border: 1px solid #c4cbd6; border-radius: 8px; font: inherit; background: #fff; }
+input[type=text], input[type=email], input[type=password], input[type=url], input[type=tel], select { width: 100%; padding: .6rem .7rem; border: 1px solid #c4cbd6; border-radius: 8px; font: inherit; background: #fff; }
 .hint { color: var(--muted); font-size: .875rem; margin: .25rem 0 0; }
 button { font: inherit; font-weight: 600; padding: .6rem 1.1rem; border-radius: 8px; border: 1px solid transparent; cursor: pointer; }
 button.primary { background: var(--brand); color: #fff; }
@@ -47,4 +47,21 @@ details summary { cursor: pointer; color: var(--brand); }
 form.inline { display: inline; margin-left: .5rem; }
 pre.mono { white-space: pre-wrap; background: var(--bg); border: 1px solid var(--line); padding: 1rem; border-radius: 8px; }
 .divider { border: 0; border-top: 1px solid var(--line); margin: 1.25rem 0; }
+.onboarding { display: grid; grid-template-columns: 14rem 1fr; gap: 1.5rem; }
+@media (max-width: 40rem) { .onboarding { grid-template-columns: 1fr; } }
+ol.steps { list-style: none; padding: 0; margin: 0 0 1.25rem; counter-reset: step; }
+ol.steps li { counter-increment: step; padding: .35rem 0 .35rem 2rem; position: relative; color: var(--muted); }
+ol.steps li::before { content: counter(step); position: absolute; left: 0; top: .35rem; width: 1.4rem; height: 1.4rem; border-radius: 50%; border: 2px solid var(--line); display: grid; place-items: center; font-size: .75rem; font-weight: 700; }
+ol.steps li.done::before { content: "\\2713"; background: var(--ok); border-color: var(--ok); color: #fff; }
+ol.steps li.current { color: var(--ink); font-weight: 600; }
+ol.steps li.current::before { border-color: var(--brand); color: var(--brand); }
+.due h2 { font-size: .95rem; }
+.due ul { padding-left: 1.1rem; margin: 0; color: var(--muted); font-size: .9rem; }
+fieldset { border: 0; padding: 0; margin: .75rem 0 0; }
+legend { font-weight: 600; margin-bottom: .25rem; }
+label.choice { font-weight: 400; display: flex; gap: .5rem; align-items: baseline; margin: .35rem 0; }
+dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0 0 1rem; }
+dl.summary dt { color: var(--muted); }
+dl.summary dd { margin: 0; overflow-wrap: anywhere; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

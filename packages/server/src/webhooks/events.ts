@@ -1,4 +1,4 @@
-// Creates account.application.* events inside the caller's transaction, with one queued delivery
+// Creates account.application.* and account.updated events inside the caller's transaction, with one queued delivery
 // per matching Connect endpoint (transactional outbox, docs/contract.md Part A "Events"). The delivery
 // worker reads only this queue.
 import { newEventId } from '../domain/ids.ts';
@@ -7,10 +7,14 @@ import { insertDeliveries } from '../store/deliveries.ts';
 import { afterCommit } from '../store/dialect.ts';
 import { insertEvent, nextSeq } from '../store/events.ts';
 import type { Platform } from '../store/platforms.ts';
-import type { Db, EventsTable } from '../store/schema.ts';
+import type { AccountsTable, Db, EventsTable } from '../store/schema.ts';
+import { accountObject } from '../api/account.ts';
+import { previousAttributes } from '../domain/onboarding.ts';
+import { listConnectionsOfAccount } from '../store/connections.ts';
 import { endpointsFor } from '../store/webhook-endpoints.ts';
 
 export type ApplicationEventType = 'account.application.authorized' | 'account.application.deauthorized';
+export type ConnectEventType = ApplicationEventType | 'account.updated';
 
 export interface EventOrigin {
   requestId: string | null;
@@ -44,15 +48,24 @@ export async function emitApplicationEvent(
     object: 'application',
     name: input.platform.name,
   };
-  const endpoints = await endpointsFor(trx, input.platform.account_id, input.type, input.livemode);
+  return emitConnectEvent(trx, ctx, { type: input.type, platformId: input.platform.account_id, accountId: input.accountId, livemode: input.livemode, data: { object: application }, origin: input.origin });
+}
+
+/** One event on a connected account for one platform, with a queued delivery per matching Connect endpoint. */
+export async function emitConnectEvent(
+  trx: Db,
+  ctx: Context,
+  input: { type: ConnectEventType; platformId: string; accountId: string; livemode: boolean; data: { object: unknown; previous_attributes?: unknown }; origin: EventOrigin },
+): Promise<string> {
+  const endpoints = await endpointsFor(trx, input.platformId, input.type, input.livemode);
   const row: EventsTable = {
     id: newEventId(),
-    platform_id: input.platform.account_id,
+    platform_id: input.platformId,
     account_id: input.accountId,
     type: input.type,
     livemode: input.livemode ? 1 : 0,
     api_version: ctx.config.apiVersion,
-    data: JSON.stringify({ object: application }),
+    data: JSON.stringify(input.data),
     request_id: input.origin.requestId,
     idempotency_key: input.origin.idempotencyKey,
     pending_webhooks: endpoints.length,
@@ -67,4 +80,22 @@ export async function emitApplicationEvent(
   // The worker of this process claims them as soon as they are visible, not at its next poll.
   if (endpoints.length > 0) afterCommit(trx, () => ctx.deliveryNotifier.notify());
   return row.id;
+}
+
+/**
+ * account.updated for a change of an account (docs/contract.md Part B §8.4): one event per platform
+ * connected to it, in the connection's mode, with the account as that platform sees it and
+ * `previous_attributes` of what changed. Nothing changed that the platform sees: no event.
+ */
+export async function emitAccountUpdated(trx: Db, ctx: Context, input: { before: AccountsTable; after: AccountsTable; origin: EventOrigin }): Promise<number> {
+  let emitted = 0;
+  for (const c of await listConnectionsOfAccount(trx, input.after.id)) {
+    const view = { controller: c.platform_id === input.after.created_by };
+    const object = accountObject(input.after, view);
+    const previous = previousAttributes(accountObject(input.before, view), object);
+    if (Object.keys(previous).length === 0) continue;
+    await emitConnectEvent(trx, ctx, { type: 'account.updated', platformId: c.platform_id, accountId: input.after.id, livemode: c.livemode === 1, data: { object, previous_attributes: previous }, origin: input.origin });
+    emitted++;
+  }
+  return emitted;
 }

@@ -35,6 +35,8 @@ function assertNoAccess(r: HttpResponse, key: string, account: string): void {
 interface Sample {
   path: string;
   params?: Record<string, string>;
+  /** Succeeds with the key's own account only (no Stripe-Account), though the route is not ownKeyOnly. */
+  own?: boolean;
 }
 
 function routeKey(r: Pick<ApiRoute, 'method' | 'path'>): string {
@@ -203,6 +205,10 @@ for (const db of DB_KINDS) {
         'POST /v1/webhook_endpoints/:id': { path: '/v1/webhook_endpoints/we_Whatever000000000001', params: { description: 'after' } },
         'POST /v1/webhook_endpoints/:id/roll_secret': { path: '/v1/webhook_endpoints/we_Whatever000000000001/roll_secret' },
         'DELETE /v1/webhook_endpoints/:id': { path: '/v1/webhook_endpoints/we_Whatever000000000001' },
+        'POST /v1/accounts': { path: '/v1/accounts', params: { type: 'standard' } },
+        'POST /v1/accounts/:id': { path: `/v1/accounts/${z.accountId}`, params: { 'metadata[k]': 'v' } },
+        'DELETE /v1/accounts/:id': { path: `/v1/accounts/${z.accountId}` },
+        'POST /v1/account_links': { path: '/v1/account_links', params: { account: z.accountId, type: 'account_onboarding', refresh_url: 'http://127.0.0.1:9/r', return_url: 'http://127.0.0.1:9/x' } },
       };
       for (const route of API_ROUTES) {
         const sample = samples[routeKey(route)];
@@ -263,7 +269,7 @@ for (const db of DB_KINDS) {
   describe(`read_only connection on ${db}`, () => {
     let server: TestServer;
     let readOnly: Connected;
-    const data = { customer: '', charge: '', uncaptured: '', refund: '', eventOfA: '', endpointOfA: '', endpointOfB: '' };
+    const data = { customer: '', charge: '', uncaptured: '', refund: '', eventOfA: '', endpointOfA: '', endpointOfB: '', createdByB: '' };
 
     before(async () => {
       server = await startTestServer({ db });
@@ -287,6 +293,8 @@ for (const db of DB_KINDS) {
       const endpoint = { url: 'http://127.0.0.1:9/hook', 'enabled_events[0]': 'account.application.deauthorized' };
       data.endpointOfA = String(ok(await call(server.url, 'POST', '/v1/webhook_endpoints', { key: A.testSecret, params: endpoint })).id);
       data.endpointOfB = String(ok(await call(server.url, 'POST', '/v1/webhook_endpoints', { key: B.testSecret, params: endpoint })).id);
+      // A Standard account B created through the API: the account routes that only its creator may call.
+      data.createdByB = String(ok(await call(server.url, 'POST', '/v1/accounts', { key: B.testSecret, params: { type: 'standard' } })).id);
     });
     after(() => server.close());
 
@@ -306,8 +314,15 @@ for (const db of DB_KINDS) {
       'GET /v1/webhook_endpoints': { path: '/v1/webhook_endpoints' },
       'GET /v1/webhook_endpoints/:id': { path: `/v1/webhook_endpoints/${data.endpointOfA}`, id: data.endpointOfA },
     });
-    /** Writes that would succeed with enough permission; `endpoint` is a webhook endpoint of the caller. */
-    const writeSamples = (endpoint: string): Record<string, Sample> => ({
+    /**
+     * Writes that would succeed with enough permission; `endpoint` is a webhook endpoint of the
+     * caller, `created` an account it created through the API (M where the request is refused first).
+     */
+    const writeSamples = (endpoint: string, created: string): Record<string, Sample> => ({
+      'POST /v1/accounts': { path: '/v1/accounts', params: { type: 'standard' }, own: true },
+      'POST /v1/accounts/:id': { path: `/v1/accounts/${created}`, params: { 'metadata[k]': 'v' }, own: created !== M.id },
+      'DELETE /v1/accounts/:id': { path: `/v1/accounts/${created}`, own: created !== M.id },
+      'POST /v1/account_links': { path: '/v1/account_links', params: { account: created, type: 'account_onboarding', refresh_url: 'http://127.0.0.1:9/r', return_url: 'http://127.0.0.1:9/x' } },
       'POST /v1/customers': { path: '/v1/customers', params: { email: 'new@example.com' } },
       'POST /v1/customers/:id': { path: `/v1/customers/${data.customer}`, params: { description: 'changed', 'metadata[k]': 'v' } },
       'DELETE /v1/customers/:id': { path: `/v1/customers/${data.customer}` },
@@ -364,7 +379,7 @@ for (const db of DB_KINDS) {
     });
 
     it('every write route answers 403 with the read_write text (400 where only a key’s own account may call it), and no state changes', async () => {
-      const samples = writeSamples(data.endpointOfA);
+      const samples = writeSamples(data.endpointOfA, M.id);
       const before = await snapshot();
       const writes = API_ROUTES.filter((r) => r.access === 'write');
       assert.ok(writes.filter((r) => !r.ownKeyOnly).length >= 7);
@@ -395,14 +410,14 @@ for (const db of DB_KINDS) {
     });
 
     it('the same write requests succeed with enough permission (the samples are valid)', async () => {
-      const samples = writeSamples(data.endpointOfB);
+      const samples = writeSamples(data.endpointOfB, data.createdByB);
       // Deletes last: the other samples use the customer and the endpoint.
       const writes = API_ROUTES.filter((r) => r.access === 'write').sort((p, q) => Number(p.method === 'DELETE') - Number(q.method === 'DELETE'));
       for (const route of writes) {
         const sample = samples[routeKey(route)];
         assert.ok(sample);
         // B acts for M with read_write; own-key routes run as B itself.
-        const own = route.ownKeyOnly === true || route.path.startsWith('/v1/test_helpers/');
+        const own = route.ownKeyOnly === true || sample.own === true || route.path.startsWith('/v1/test_helpers/');
         const params = route.path.startsWith('/v1/test_helpers/') ? { client_id: B.clientIdTest } : sample.params;
         ok(await call(server.url, route.method, sample.path, { key: B.testSecret, ...(own ? {} : { account: M.id }), ...(params ? { params } : {}) }));
       }

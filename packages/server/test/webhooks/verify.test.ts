@@ -401,7 +401,7 @@ describe('connectd trigger through a running server', () => {
     { name: 'postgres', db: `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` },
   ];
   for (const t of targets) {
-    it(`${t.name}: trigger authorized then deauthorized for a merchant; the server delivers both`, async () => {
+    it(`${t.name}: trigger authorized, updated, then deauthorized for a merchant; the server delivers all three`, async () => {
       let server: ServerProcess | undefined;
       try {
         server = await spawnServer(['--db', t.db, '--seed', seedFile, '--log-level', 'warn'], { CONNECTD_WEBHOOK_POLL_MS: '100' });
@@ -410,6 +410,9 @@ describe('connectd trigger through a running server', () => {
         const authorized = await runCli(['trigger', 'account.application.authorized', '--platform', A.clientIdTest, '--account', M.id, '--db', t.db]);
         assert.equal(authorized.code, 0, authorized.stderr);
         assert.match(authorized.stdout, /account\.application\.authorized queued/);
+        const updated = await runCli(['trigger', 'account.updated', '--platform', A.clientIdTest, '--account', M.id, '--db', t.db]);
+        assert.equal(updated.code, 0, updated.stderr);
+        assert.match(updated.stdout, /account\.updated queued for 1 platform/);
         const deauthorized = await runCli(['trigger', 'account.application.deauthorized', '--platform', A.clientIdTest, '--account', M.id, '--db', t.db]);
         assert.equal(deauthorized.code, 0, deauthorized.stderr);
         assert.match(deauthorized.stdout, /account\.application\.deauthorized queued/);
@@ -417,15 +420,20 @@ describe('connectd trigger through a running server', () => {
         assert.equal(again.code, 1);
         assert.match(again.stderr, /is not connected/);
 
-        await waitUntil('two triggered deliveries', () => (mine().length >= start + 2 ? true : undefined), 10_000);
+        await waitUntil('three triggered deliveries', () => (mine().length >= start + 3 ? true : undefined), 10_000);
         const events = mine().slice(start).map((r) => webhooks.constructEvent(r.body, sig(r), SECRET));
-        assert.deepEqual(events.map((e) => e.type).sort(), ['account.application.authorized', 'account.application.deauthorized']);
-        for (const e of events) assert.deepEqual(e.data.object, { id: A.clientIdTest, object: 'application', name: 'Platform A' });
+        assert.deepEqual(events.map((e) => e.type).sort(), ['account.application.authorized', 'account.application.deauthorized', 'account.updated']);
+        for (const e of events.filter((x) => x.type !== 'account.updated')) assert.deepEqual(e.data.object, { id: A.clientIdTest, object: 'application', name: 'Platform A' });
+        const update = events.find((e) => e.type === 'account.updated');
+        assert.equal((update?.data.object as { id: string }).id, M.id);
+        assert.deepEqual(update?.data.previous_attributes, { metadata: { connectd_trigger: null } });
+        assert.match(String((update?.data.object as { metadata: Record<string, string> }).metadata.connectd_trigger), /^\d+$/);
 
-        const latestEvents = (base: string) => call(base, 'GET', '/v1/events', { key: A.testSecret, params: { limit: '2' } });
+        const latestEvents = (base: string) => call(base, 'GET', '/v1/events', { key: A.testSecret, params: { limit: '3' } });
         const list = (await latestEvents(server.url)).json as unknown as ListBody;
         assert.deepEqual(list.data.map((e) => [e.type, e.account]), [
           ['account.application.deauthorized', M.id],
+          ['account.updated', M.id],
           ['account.application.authorized', M.id],
         ]);
         assert.deepEqual(list.data.map((e) => e.id).sort(), events.map((e) => e.id).sort());

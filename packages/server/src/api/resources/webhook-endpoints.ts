@@ -39,7 +39,7 @@ export function endpointObject(e: WebhookEndpointsTable, secret?: string) {
 
 /**
  * Any well-formed Stripe event type is accepted (platforms register many); connectd itself only
- * ever sends account.application.authorized and account.application.deauthorized.
+ * ever sends account.application.authorized, account.application.deauthorized and account.updated.
  */
 function checkEvents(list: string[] | undefined): void {
   const bad = list?.find((t) => t !== '*' && !/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/.test(t));

@@ -32,6 +32,7 @@ export function pageRoutes(app: FastifyInstance, ctx: Context): void {
       body: asParams(req.body),
       path: (req.params ?? {}) as Record<string, string>,
       ip: req.ip,
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 500) : null,
       requestId: req.id,
       pathname: pathOf(req.url),
       origin: { origin, fetchSite: typeof site === 'string' ? site : undefined, hostOrigin: `${req.protocol}://${req.headers.host ?? ''}` },
