@@ -26,6 +26,8 @@ export interface DemoConfig {
 const SESSION_COOKIE = 'rr_session';
 const NOTICES = new Map([
   ['connected', 'Connected. Your payouts go to the account below.'],
+  ['onboarded', 'Your new account is set up: payouts go to it.'],
+  ['onboarding', 'Your account is created but not fully set up yet: continue when you are ready.'],
   ['denied', 'You declined to connect. Nothing was shared.'],
   ['disconnected', 'Disconnected. Roadrunner Rides can no longer act for that account.'],
 ]);
@@ -46,16 +48,22 @@ export async function buildDemoApp(config: DemoConfig) {
 
   // Forms post back to this origin only (a cross-site form cannot sign a driver in or out, or
   // disconnect them), and carry the session's CSRF token once signed in.
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.routeOptions.url === '/connect/webhooks') return;
-    const from = request.headers.origin;
-    if (from !== undefined && from !== origin) return reply.code(403).type('text/html').send(problemPage('Refused', 'This form was sent from another site.'));
-  });
   const csrfOk = (request: FastifyRequest, csrf: string) => {
     const sent = (request.body as Record<string, unknown> | undefined)?.csrf;
     return typeof sent === 'string' && safeEqual(sent, csrf);
   };
-  const page = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || request.routeOptions.url === '/connect/webhooks') return;
+    const from = request.headers.origin;
+    if (from !== undefined && from !== origin) return reply.code(403).type('text/html').send(problemPage('Refused', 'This form was sent from another site.'));
+    // Creating an account for the driver is a signed-in form like the others.
+    if (request.routeOptions.url === '/connect/onboard') {
+      const session = who(request);
+      if (!session) return reply.redirect('/', 303);
+      if (!csrfOk(request, session.csrf)) return reply.code(403).type('text/html').send(problemPage('Refused', 'This form is out of date; reload the page and try again.', session));
+    }
+  });
+    const page = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
   app.get('/style.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(STYLESHEET));
 
@@ -145,10 +153,49 @@ export async function buildDemoApp(config: DemoConfig) {
       if (session) db.addStep(session.driver.id, 'warn', failure.state ? 'Refused a callback' : 'Could not connect', why);
       return { status: 400, html: problemPage(failure.state ? 'This link cannot connect an account' : 'Could not connect', why, session) };
     },
+    // The Accounts API path: a new account for the driver, onboarded through an Account Link.
+    onboarding: {
+      refreshUrl: `${origin}/payouts/refresh`,
+      returnUrl: `${origin}/payouts/return`,
+      accountFor: ({ request }) => {
+        const session = who(request);
+        const c = session ? db.connection(session.driver.id) : undefined;
+        return c?.via === 'account_links' ? c.stripe_user_id : undefined;
+      },
+      newAccount: ({ request }) => {
+        const driver = who(request)?.driver;
+        // Prefilled: the onboarding pages do not ask again for what the platform already knows.
+        return { email: driver?.email, business_profile: { name: driver?.name, product_description: 'Rides with Roadrunner Rides' }, metadata: { driver_id: String(driver?.id ?? '') } };
+      },
+      onAccountCreated: (account, { request }) => {
+        const session = who(request);
+        if (!session) return;
+        db.saveConnection({ driver_id: session.driver.id, stripe_user_id: account.id, scope: 'read_write', livemode: config.secretKey.startsWith('sk_live_') ? 1 : 0, via: 'account_links' });
+        db.addStep(session.driver.id, 'ok', `Created ${account.id}`, `POST /v1/accounts with the platform's secret key made a Standard account for you, connected to Roadrunner Rides at once (no OAuth), with your email and name prefilled. details_submitted=false until you finish onboarding.`);
+      },
+      onLink: (link, { request }) => {
+        const session = who(request);
+        if (!session) return;
+        const lifetime = link.expiresAt - Math.floor(Date.now() / 1000);
+        db.addStep(session.driver.id, 'info', link.refreshed ? 'Made you a new onboarding link' : 'Sent you to onboarding', `${link.refreshed ? 'connectd sent you to refresh_url (the last link was used or expired), so ' : ''}POST /v1/account_links made a single-use link to connectd's onboarding pages, valid for about ${Math.max(lifetime, 0)} seconds, and you were redirected to it.`);
+      },
+      onReturn: (account, { request }) => {
+        const session = who(request);
+        if (!session) return { redirect: '/' };
+        db.addStep(session.driver.id, account.details_submitted ? 'ok' : 'warn', 'Back from onboarding', `connectd redirected to return_url, which carries nothing; GET /v1/account with Stripe-Account: ${account.id} answered details_submitted=${account.details_submitted}, charges_enabled=${account.charges_enabled}, payouts_enabled=${account.payouts_enabled}.`);
+        return { redirect: account.details_submitted ? '/driver?done=onboarded' : '/driver?done=onboarding' };
+      },
+    },
     webhook: {
       secrets: config.webhookSecrets,
       // Each event once, by id, in the same transaction as its effect (db.ts handleDeauthorized).
       onEvent: (event) => {
+        if (event.type === 'account.updated' && event.account) {
+          const changed = Object.keys((event.data as { previous_attributes?: Record<string, unknown> }).previous_attributes ?? {});
+          const a = event.data.object as { details_submitted?: boolean; charges_enabled?: boolean };
+          db.handleAccountUpdated(event.id, event.account, 'connectd: account.updated', `Webhook ${event.id}, signature verified. Changed: ${changed.join(', ') || 'nothing'}; now details_submitted=${a.details_submitted}, charges_enabled=${a.charges_enabled}.`);
+          return;
+        }
         if (event.type !== 'account.application.deauthorized' || !event.account) return;
         const { driverId } = db.handleDeauthorized(event.id, event.created, event.account, event.livemode);
         if (driverId !== undefined) {

@@ -19,6 +19,8 @@ export interface Connection {
   scope: string;
   livemode: number;
   connected_at: number;
+  /** How the account came: an existing account connected with OAuth, or one created with the Accounts API. */
+  via: 'oauth' | 'account_links';
 }
 
 export interface Step {
@@ -38,7 +40,8 @@ CREATE TABLE IF NOT EXISTS connections (
   stripe_user_id TEXT NOT NULL UNIQUE,
   scope TEXT NOT NULL,
   livemode INTEGER NOT NULL,
-  connected_at INTEGER NOT NULL
+  connected_at INTEGER NOT NULL,
+  via TEXT NOT NULL DEFAULT 'oauth'
 );
 CREATE TABLE IF NOT EXISTS steps (id INTEGER PRIMARY KEY, driver_id INTEGER NOT NULL REFERENCES drivers(id), at INTEGER NOT NULL, title TEXT NOT NULL, detail TEXT NOT NULL, tone TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS handled_events (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
@@ -52,6 +55,9 @@ export function openDatabase(path: string) {
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  // A database made before the Account Links path lacks the column.
+  const columns = db.prepare('PRAGMA table_info(connections)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'via')) db.exec("ALTER TABLE connections ADD COLUMN via TEXT NOT NULL DEFAULT 'oauth'");
 
   /** A secret made on first run and kept: the state cookie and session cookie stay valid across restarts. */
   function secret(name: string): string {
@@ -87,10 +93,23 @@ export function openDatabase(path: string) {
     },
 
     /** One Stripe account per driver and one driver per account: connecting again replaces. */
-    saveConnection(c: Omit<Connection, 'connected_at'>): void {
+    saveConnection(c: Omit<Connection, 'connected_at' | 'via'> & { via?: Connection['via'] }): void {
       db.transaction(() => {
         db.prepare('DELETE FROM connections WHERE stripe_user_id = ? OR driver_id = ?').run(c.stripe_user_id, c.driver_id);
-        db.prepare('INSERT INTO connections (driver_id, stripe_user_id, scope, livemode, connected_at) VALUES (?, ?, ?, ?, ?)').run(c.driver_id, c.stripe_user_id, c.scope, c.livemode, now());
+        db.prepare('INSERT INTO connections (driver_id, stripe_user_id, scope, livemode, connected_at, via) VALUES (?, ?, ?, ?, ?, ?)').run(c.driver_id, c.stripe_user_id, c.scope, c.livemode, now(), c.via ?? 'oauth');
+      })();
+    },
+
+    /**
+     * An account.updated event, handled once (its id recorded in the same transaction as the
+     * step it adds for the driver whose account it is). Returns that driver, if any.
+     */
+    handleAccountUpdated(eventId: string, stripeUserId: string, title: string, detail: string): number | undefined {
+      return db.transaction(() => {
+        if (db.prepare('INSERT OR IGNORE INTO handled_events (id, received_at) VALUES (?, ?)').run(eventId, now()).changes !== 1) return undefined;
+        const row = db.prepare('SELECT driver_id FROM connections WHERE stripe_user_id = ?').get(stripeUserId) as { driver_id: number } | undefined;
+        if (row) db.prepare('INSERT INTO steps (driver_id, at, title, detail, tone) VALUES (?, ?, ?, ?, ?)').run(row.driver_id, now(), title, detail, 'info');
+        return row?.driver_id;
       })();
     },
 

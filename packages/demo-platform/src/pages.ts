@@ -19,6 +19,10 @@ main { max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .5rem; letter-spacing: -.01em; }
 h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 h2.spaced { margin-top: 1.25rem; }
+h3 { font-size: 1rem; margin: 0 0 .35rem; }
+.options { display: grid; grid-template-columns: 1fr 1fr; gap: 1.25rem; }
+@media (max-width: 40rem) { .options { grid-template-columns: 1fr; } }
+.options form { margin: 0; }
 .lead { color: var(--muted); margin: 0 0 1.25rem; }
 label { display: block; font-weight: 600; margin: .8rem 0 .25rem; }
 input[type=text], input[type=email] { width: 100%; padding: .6rem .7rem; border: 1px solid #c7ccd6; border-radius: 8px; font: inherit; }
@@ -104,8 +108,19 @@ function accountCard(v: DriverView): Safe {
   if (!c) {
     return html`<section class="card" aria-labelledby="payouts">
   <h2 id="payouts">Payouts <span class="badge off">Not connected</span></h2>
-  <p>To get paid, connect a Stripe account. You will go to connectd, sign in or create an account, and allow Roadrunner Rides to manage payments for you. Then you come back here.</p>
-  <div class="actions"><a class="button stripe" href="/connect/start">Connect with Stripe</a></div>
+  <p>To get paid, you need a Stripe account. Two ways, both through connectd:</p>
+  <div class="options">
+    <div>
+      <h3>You have an account</h3>
+      <p class="muted">Sign in on connectd (or create an account there) and allow Roadrunner Rides to manage payments for you: Connect's OAuth flow.</p>
+      <a class="button stripe" href="/connect/start">Connect with Stripe</a>
+    </div>
+    <div>
+      <h3>Start a new one</h3>
+      <p class="muted">Roadrunner Rides creates an account for you and sends you to connectd's onboarding pages: the Accounts API and an Account Link.</p>
+      <form method="post" action="/connect/onboard"><input type="hidden" name="csrf" value="${v.who.csrf}"><button class="stripe" type="submit">Set up payouts</button></form>
+    </div>
+  </div>
 </section>`;
   }
   const a = v.account;
@@ -113,9 +128,16 @@ function accountCard(v: DriverView): Safe {
   <h2 id="payouts">Payouts <span class="badge on">Connected</span></h2>
   <dl>
     <dt>Connected account</dt><dd><code data-testid="account-id">${c.stripe_user_id}</code></dd>
+    <dt>Connected through</dt><dd>${c.via === 'account_links' ? 'the Accounts API and an Account Link' : 'OAuth'}</dd>
     <dt>Scope</dt><dd><code>${c.scope}</code></dd>
     <dt>Mode</dt><dd>${c.livemode ? 'live' : 'test'}</dd>
   </dl>
+  ${
+    c.via === 'account_links' && a && !a.details_submitted
+      ? html`<div class="alert info" role="status">Onboarding is not finished: charges and payouts stay off until it is.</div>
+  <form method="post" action="/connect/onboard" class="actions"><input type="hidden" name="csrf" value="${v.who.csrf}"><button class="stripe" type="submit">Continue setting up payouts</button></form>`
+      : ''
+  }
   <h2 class="spaced">The account, fetched with <code>Stripe-Account</code></h2>
   ${
     a
@@ -124,6 +146,7 @@ function accountCard(v: DriverView): Safe {
     <dt>Business name</dt><dd>${a.business_profile?.name ?? a.settings?.dashboard?.display_name ?? '—'}</dd>
     <dt>Email</dt><dd>${a.email ?? '—'}</dd>
     <dt>Country</dt><dd>${a.country ?? '—'}</dd>
+    <dt>Details submitted</dt><dd>${a.details_submitted ? 'yes' : 'no'}</dd>
     <dt>Charges enabled</dt><dd>${a.charges_enabled ? 'yes' : 'no'}</dd>
     <dt>Payouts enabled</dt><dd>${a.payouts_enabled ? 'yes' : 'no'}</dd>
   </dl>`

@@ -62,6 +62,9 @@ describe('demo platform: bad input', () => {
     assert.equal((await form('/disconnect', {}, { cookie })).status, 403);
     assert.equal((await form('/disconnect', { csrf: `${csrf}x` }, { cookie })).status, 403);
     assert.equal((await form('/disconnect', { csrf })).headers.get('location'), '/');
+    // Creating an account (the Account Links path) is a signed-in form too.
+    assert.equal((await form('/connect/onboard', {}, { cookie })).status, 403);
+    assert.equal((await form('/connect/onboard', { csrf })).headers.get('location'), '/');
     // Sign-out without the token clears this browser's cookie but keeps the session usable.
     await form('/sign-out', {}, { cookie });
     assert.equal((await fetch(`${url}/driver`, { headers: { cookie }, redirect: 'manual' })).status, 200);

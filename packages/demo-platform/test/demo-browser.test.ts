@@ -1,8 +1,9 @@
 // End to end in headless Chromium: `npm run demo` (scripts/demo.mjs) starts connectd and Roadrunner
 // Rides as two processes wired by the seed file; a driver connects through the demo (registering on
 // connectd), disconnects from connectd's dashboard (the demo learns it from the webhook), connects
-// again and disconnects from the demo. A callback with a forged state is refused with no token
-// request: the code it carried is still unused afterwards.
+// again and disconnects from the demo. Another driver onboards a new account through an Account
+// Link. A callback with a forged state is refused with no token request: the code it carried is
+// still unused afterwards.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -138,6 +139,52 @@ describe('the demo platform in a real browser (npm run demo)', () => {
       await waitUntil('the second deauthorization webhook', () => (handled() > handledBefore ? true : undefined));
       await page.goto(`${demoUrl}/driver`);
       assert.equal((await steps(page)).filter((s) => s.startsWith('Disconnected from connectd')).length, 1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a driver onboards through an Account Link (the Accounts API path) and lands back set up', async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(15_000);
+    try {
+      const page = await context.newPage();
+      const email = `olivia-${unique()}@example.com`;
+      await signInToDemo(page, 'Olivia Onboard', email);
+      await page.getByRole('button', { name: 'Set up payouts' }).click();
+      // connectd's onboarding pages, branded for the platform, with what the demo prefilled.
+      await page.getByRole('heading', { name: `Set up your account for ${PLATFORM?.platform?.name}` }).waitFor();
+      assert.ok(page.url().startsWith(`${connectdUrl}/setup/onboarding/`));
+      assert.equal(await page.getByLabel('Email').inputValue(), email);
+      await page.getByLabel('Password').fill('a long enough passphrase');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Your business' }).waitFor();
+      assert.equal(await page.getByLabel('Business name').inputValue(), 'Olivia Onboard');
+      assert.equal(await page.getByLabel('What do you sell?').inputValue(), 'Rides with Roadrunner Rides');
+      await page.getByLabel('Business website').fill('https://olivia.example');
+      await page.getByLabel('Support phone number').fill('+1 555 555 0199');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Payouts' }).waitFor();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel(/I agree to the connectd Services Agreement/).check();
+      await page.getByRole('button', { name: 'Agree and submit' }).click();
+
+      // Back on the demo (return_url): the account read with Stripe-Account says it is set up.
+      await page.waitForURL(`${demoUrl}/driver?done=onboarded`);
+      await page.getByText('Connected', { exact: true }).waitFor();
+      const accountId = await page.getByTestId('account-id').innerText();
+      assert.match(accountId, /^acct_/);
+      assert.equal(await page.locator('dt:has-text("Connected through") + dd').innerText(), 'the Accounts API and an Account Link');
+      assert.equal(await page.locator('dt:has-text("Details submitted") + dd').innerText(), 'yes');
+      assert.equal(await page.locator('dt:has-text("Charges enabled") + dd').innerText(), 'yes');
+      // The platform's own steps, newest first (connectd's webhooks interleave with them).
+      const own = (await steps(page)).filter((t) => t !== 'connectd: account.updated');
+      assert.deepEqual(own.slice(0, 3), ['Back from onboarding', 'Sent you to onboarding', `Created ${accountId}`]);
+      // connectd's account.updated webhooks (one per onboarding step) show up too.
+      await waitUntil('account.updated on the demo', async () => {
+        await page.goto(`${demoUrl}/driver`);
+        return (await steps(page)).filter((t) => t === 'connectd: account.updated').length >= 3 ? true : undefined;
+      });
     } finally {
       await context.close();
     }

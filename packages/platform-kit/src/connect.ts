@@ -1,5 +1,5 @@
-// The OAuth calls of a Connect platform (Standard accounts): the authorize URL, the callback, the
-// code exchange, refresh and deauthorize. Stripe's hosts by default, so the same code runs against
+// The calls of a Connect platform (Standard accounts): the OAuth path (authorize URL, callback, code
+// exchange, refresh, deauthorize) and the Accounts API path (create an account, Account Links). Stripe's hosts by default, so the same code runs against
 // Stripe and against connectd (pass `connectBase` and `apiBase`, scheme and port included).
 import Stripe from 'stripe';
 import { ConnectOAuthError, oauthError, StateError } from './errors.ts';
@@ -78,6 +78,9 @@ export function createConnect(options: ConnectOptions) {
   const connectBase = (options.connectBase ?? 'https://connect.stripe.com').replace(/\/$/, '');
   const api = sdkTarget(options.apiBase ?? 'https://api.stripe.com');
   const doFetch = options.fetch ?? fetch;
+  let platformClient: Stripe | undefined;
+  /** The platform's own stripe-node client (no Stripe-Account). */
+  const platform = () => (platformClient ??= new Stripe(options.secretKey, { ...api, maxNetworkRetries: 2 }));
 
   /** One form POST to an OAuth endpoint; an error body becomes its typed error. */
   async function post<T>(path: string, params: Record<string, string>): Promise<T> {
@@ -114,6 +117,17 @@ export function createConnect(options: ConnectOptions) {
 
   async function exchange(code: string): Promise<Tokens> {
     return tokens(await post<TokenBody>('/oauth/token', { grant_type: 'authorization_code', code }));
+  }
+
+  /**
+   * A stripe-node client acting for a connected account: every call carries
+   * `Stripe-Account: <stripeUserId>`, set once in the client's config rather than per call. (In
+   * stripe-node 23 the account id comes first in `accounts.retrieve(id, params, options)`: a
+   * `{ stripeAccount }` object given there is not read as an option. Use `retrieveCurrent()`.)
+   */
+  function asAccount(stripeUserId: string): Stripe {
+    if (!ACCOUNT_ID.test(stripeUserId)) throw new TypeError(`asAccount needs an account id (acct_…), got ${JSON.stringify(stripeUserId)}`);
+    return new Stripe(options.secretKey, { ...api, stripeAccount: stripeUserId, maxNetworkRetries: 2 });
   }
 
   return {
@@ -161,15 +175,36 @@ export function createConnect(options: ConnectOptions) {
     },
 
     /**
-     * A stripe-node client acting for a connected account: every call carries
-     * `Stripe-Account: <stripeUserId>`, set once in the client's config rather than per call. (In
-     * stripe-node 23 the account id comes first in `accounts.retrieve(id, params, options)`: a
-     * `{ stripeAccount }` object given there is not read as an option. Use `retrieveCurrent()`.)
+     * Stripe's current onboarding path for Standard accounts (no OAuth): creates an account
+     * connected to this platform at once. Standard unless `params` says otherwise (a bare create is
+     * Standard: every controller default is a Standard value).
      */
-    asAccount(stripeUserId: string): Stripe {
-      if (!ACCOUNT_ID.test(stripeUserId)) throw new TypeError(`asAccount needs an account id (acct_…), got ${JSON.stringify(stripeUserId)}`);
-      return new Stripe(options.secretKey, { ...api, stripeAccount: stripeUserId, maxNetworkRetries: 2 });
+    async createAccount(params: Stripe.AccountCreateParams = {}): Promise<Stripe.Account> {
+      return platform().accounts.create(params);
     },
+
+    /**
+     * A single-use Account Link (valid a few minutes) that sends the account holder to the
+     * provider's onboarding; `refreshUrl` is where a used or expired link lands, to make a new one.
+     */
+    async accountLink(accountId: string, o: { refreshUrl: string; returnUrl: string; collect?: 'currently_due' | 'eventually_due' }): Promise<{ url: string; expiresAt: number }> {
+      if (!ACCOUNT_ID.test(accountId)) throw new TypeError(`accountLink needs an account id (acct_…), got ${JSON.stringify(accountId)}`);
+      const link = await platform().accountLinks.create({
+        account: accountId,
+        type: 'account_onboarding',
+        refresh_url: o.refreshUrl,
+        return_url: o.returnUrl,
+        ...(o.collect ? { collection_options: { fields: o.collect } } : {}),
+      });
+      return { url: link.url, expiresAt: link.expires_at };
+    },
+
+    /** The account as the platform sees it (onboarding state included), with Stripe-Account. */
+    async account(accountId: string): Promise<Stripe.Account> {
+      return asAccount(accountId).accounts.retrieveCurrent();
+    },
+
+    asAccount,
   };
 }
 

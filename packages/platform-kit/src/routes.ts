@@ -1,8 +1,10 @@
-// The three routes a Connect platform serves, framework-free: start (send the user to the
-// provider with a state bound to their browser), callback (check the state, exchange the code) and
-// webhook (verify the signature, handle each event once). Each takes a plain request and returns
-// a plain reply; adapters/express.ts and adapters/fastify.ts translate, nothing more.
+// The routes a Connect platform serves, framework-free: start (send the user to the provider with a
+// state bound to their browser), callback (check the state, exchange the code) and webhook (verify
+// the signature, handle each event once); and for the Accounts API path, onboarding start, refresh
+// and return around an Account Link. Each takes a plain request and returns a plain reply;
+// adapters/express.ts and adapters/fastify.ts translate, nothing more.
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import Stripe from 'stripe';
 import type { AuthorizeUrlOptions, Connect, Scope, Tokens } from './connect.ts';
 import { StateError, WebhookSignatureError, type StateFailure } from './errors.ts';
 import { cookieState } from './state.ts';
@@ -69,6 +71,30 @@ export interface ConnectRoutesOptions<Ctx> {
   /** A bad state, an OAuth error in the redirect, or a refused code exchange. */
   onFailed?(failure: CallbackFailure, ctx: Ctx): Outcome | Promise<Outcome>;
   webhook?: WebhookOptions<Ctx>;
+  onboarding?: OnboardingOptions<Ctx>;
+}
+
+/**
+ * Onboarding through the Accounts API and Account Links (no OAuth): the platform creates the
+ * account, then sends its holder to a single-use link. `return_url` carries nothing, so the app
+ * says which account the signed-in user has (`accountFor`).
+ */
+export interface OnboardingOptions<Ctx> {
+  /** Absolute URLs; the adapters mount the refresh and return routes at their paths. */
+  refreshUrl: string;
+  returnUrl: string;
+  /** The signed-in user's account, once created; null or undefined before. */
+  accountFor(ctx: Ctx): string | null | undefined | Promise<string | null | undefined>;
+  /** Parameters of a new account (email, business_profile, metadata, …); Standard by default. */
+  newAccount?(ctx: Ctx): Stripe.AccountCreateParams | Promise<Stripe.AccountCreateParams>;
+  /** Keep the new account's id with the user; called before they are sent to onboarding. */
+  onAccountCreated(account: Stripe.Account, ctx: Ctx): void | Promise<void>;
+  /** Each link the user is sent to (`refreshed`: made at refresh_url after a used or expired one). */
+  onLink?(link: { accountId: string; url: string; expiresAt: number; refreshed: boolean }, ctx: Ctx): void | Promise<void>;
+  /** Back from onboarding: the account as the provider sees it now. */
+  onReturn(account: Stripe.Account, ctx: Ctx): Outcome | Promise<Outcome>;
+  /** Refresh or return with no account for this user (signed out, say); default: a 400 page. */
+  onNoAccount?(ctx: Ctx): Outcome | Promise<Outcome>;
 }
 
 export type AuthorizeExtras = Pick<AuthorizeUrlOptions, 'scope' | 'stripeUser' | 'stripeLanding' | 'alwaysPrompt'>;
@@ -81,6 +107,7 @@ function page(status: number, title: string, text: string): Outcome {
 
 const defaultDenied = (description: string) => page(200, 'Not connected', description);
 const defaultFailed = (f: CallbackFailure) => page(400, 'Could not connect', f.description);
+const noAccount = () => page(400, 'No account to set up', 'Sign in, then start setting up payouts again.');
 
 function reply(outcome: Outcome, headers: Record<string, string | string[]> = {}): KitReply {
   const base = { 'cache-control': 'no-store', ...headers };
@@ -109,6 +136,27 @@ export function createConnectRoutes<Ctx>(options: ConnectRoutesOptions<Ctx>) {
   // A missing secret fails at start-up, not at the first delivery.
   if (options.webhook && typeof options.webhook.secrets !== 'function') checkSecrets(options.webhook.secrets);
 
+  function requireOnboarding(): OnboardingOptions<Ctx> {
+    if (!options.onboarding) throw new Error('platform-kit: the onboarding routes need the `onboarding` options.');
+    return options.onboarding;
+  }
+
+  async function sendToLink(o: OnboardingOptions<Ctx>, accountId: string, refreshed: boolean, ctx: Ctx): Promise<KitReply> {
+    const link = await options.connect.accountLink(accountId, { refreshUrl: o.refreshUrl, returnUrl: o.returnUrl });
+    await o.onLink?.({ accountId, url: link.url, expiresAt: link.expiresAt, refreshed }, ctx);
+    return reply({ redirect: link.url });
+  }
+
+  /** A refusal or an outage of the provider is a failure page (onFailed), not a crash. */
+  async function providerCall(ctx: Ctx, fn: () => Promise<KitReply>): Promise<KitReply> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof Stripe.errors.StripeError)) throw err;
+      return reply(await (options.onFailed ?? defaultFailed)({ error: err.code ?? err.type, description: err.message }, ctx));
+    }
+  }
+
   return {
     /** GET: a 303 to the provider's authorize page, with the state cookie set. */
     async start(_req: KitRequest, ctx: Ctx): Promise<KitReply> {
@@ -136,6 +184,36 @@ export function createConnectRoutes<Ctx>(options: ConnectRoutesOptions<Ctx>) {
         outcome = await (options.onFailed ?? defaultFailed)({ error: 'invalid_state', description: err.message, state: err.reason }, ctx);
       }
       return reply(outcome, { 'set-cookie': clearCookie });
+    },
+
+    /** POST: the signed-in user's account (created now if they have none), then a 303 to a fresh Account Link. */
+    async onboardStart(_req: KitRequest, ctx: Ctx): Promise<KitReply> {
+      const o = requireOnboarding();
+      return providerCall(ctx, async () => {
+        let accountId = await o.accountFor(ctx);
+        if (!accountId) {
+          const account = await options.connect.createAccount((await o.newAccount?.(ctx)) ?? {});
+          await o.onAccountCreated(account, ctx);
+          accountId = account.id;
+        }
+        return sendToLink(o, accountId, false, ctx);
+      });
+    },
+
+    /** GET refresh_url: the link was used or expired; a new one for the same account. */
+    async onboardRefresh(_req: KitRequest, ctx: Ctx): Promise<KitReply> {
+      const o = requireOnboarding();
+      const accountId = await o.accountFor(ctx);
+      if (!accountId) return reply(await (o.onNoAccount ?? noAccount)(ctx));
+      return providerCall(ctx, () => sendToLink(o, accountId, true, ctx));
+    },
+
+    /** GET return_url: back from onboarding, with nothing in the URL; the account is read from the provider. */
+    async onboardReturn(_req: KitRequest, ctx: Ctx): Promise<KitReply> {
+      const o = requireOnboarding();
+      const accountId = await o.accountFor(ctx);
+      if (!accountId) return reply(await (o.onNoAccount ?? noAccount)(ctx));
+      return providerCall(ctx, async () => reply(await o.onReturn(await options.connect.account(accountId), ctx)));
     },
 
     /** POST: a signed event from the provider; 400 for a bad signature, 200 once handled. */

@@ -18,6 +18,8 @@ const WEBHOOK_SECRET = 'whsec_AdapterTest0000000000000000000000';
 const STATE_SECRET = 's'.repeat(40);
 
 interface Harness {
+  created?: string;
+  links: string[];
   connected: Tokens[];
   failures: string[];
   events: WebhookEvent[];
@@ -47,7 +49,7 @@ for (const [name, mount] of Object.entries(ADAPTERS)) {
     let server: TestServer;
     let appUrl: string;
     let close: () => Promise<void>;
-    const h: Harness = { connected: [], failures: [], events: [], tokenRequests: () => 0 };
+    const h: Harness = { links: [], connected: [], failures: [], events: [], tokenRequests: () => 0 };
 
     before(async () => {
       const port = await freePort();
@@ -82,6 +84,19 @@ for (const [name, mount] of Object.entries(ADAPTERS)) {
         onFailed: (f) => {
           h.failures.push(f.state ?? f.error);
           return { status: 400, html: `<p>${f.error}</p>` };
+        },
+        onboarding: {
+          refreshUrl: `${appUrl}/payouts/refresh`,
+          returnUrl: `${appUrl}/payouts/return`,
+          accountFor: () => h.created,
+          newAccount: () => ({ email: 'onboarding@example.com' }),
+          onAccountCreated: (account) => {
+            h.created = account.id;
+          },
+          onLink: (link) => {
+            h.links.push(link.refreshed ? 'refreshed' : 'first');
+          },
+          onReturn: (account) => ({ html: `<p>${account.id} details_submitted=${account.details_submitted}</p>` }),
         },
         webhook: {
           secrets: ['whsec_OldSecret0000000000000000000000', WEBHOOK_SECRET],
@@ -150,6 +165,29 @@ for (const [name, mount] of Object.entries(ADAPTERS)) {
       assert.equal(res.status, 200);
       assert.match(await res.text(), /The user denied your request/);
       assert.equal(h.tokenRequests(), before);
+    });
+
+    it('onboarding: start creates the account once and sends to a link; refresh makes another; return reads the account', async () => {
+      const noAccount = await fetch(`${appUrl}/payouts/return`);
+      assert.equal(noAccount.status, 400);
+      const first = await fetch(`${appUrl}/connect/onboard`, { method: 'POST', redirect: 'manual' });
+      assert.equal(first.status, 303);
+      assert.match(h.created ?? '', /^acct_/);
+      assert.ok(first.headers.get('location')?.startsWith(`${server.url}/setup/s/${h.created}/`));
+      const created = h.created;
+      const second = await fetch(`${appUrl}/connect/onboard`, { method: 'POST', redirect: 'manual' });
+      assert.equal(h.created, created, 'the same account, a new link');
+      assert.notEqual(second.headers.get('location'), first.headers.get('location'));
+      // connectd sends a used link to refresh_url; the app answers with a fresh link.
+      await fetch(first.headers.get('location') ?? '', { redirect: 'manual' });
+      const used = await fetch(first.headers.get('location') ?? '', { redirect: 'manual' });
+      assert.equal(used.headers.get('location'), `${appUrl}/payouts/refresh`);
+      const refreshed = await fetch(`${appUrl}/payouts/refresh`, { redirect: 'manual' });
+      assert.equal(refreshed.status, 303);
+      assert.ok(refreshed.headers.get('location')?.startsWith(`${server.url}/setup/s/${created}/`));
+      assert.deepEqual(h.links, ['first', 'first', 'refreshed']);
+      const back = await fetch(`${appUrl}/payouts/return`);
+      assert.equal(await back.text(), `<p>${created} details_submitted=false</p>`);
     });
 
     it("webhook: connectd's signed deauthorization is taken once; a forged or unsigned one is refused", async () => {

@@ -93,6 +93,25 @@ for (const db of DB_KINDS) {
       assert.throws(() => connect.asAccount('ca_notAnAccount'), TypeError);
     });
 
+    it('Accounts API path: createAccount (Standard, connected at once), accountLink (single use), account', async () => {
+      const created = await connect.createAccount({ email: 'driver-api@example.com', metadata: { driver: '7' } });
+      assert.equal(created.type, 'standard');
+      assert.equal(created.details_submitted, false);
+      assert.equal(created.controller?.is_controller, true);
+      const link = await connect.accountLink(created.id, { refreshUrl: 'http://127.0.0.1:4000/refresh', returnUrl: 'http://127.0.0.1:4000/return' });
+      assert.ok(link.url.startsWith(`${server.url}/setup/s/${created.id}/`));
+      assert.ok(link.expiresAt > Date.now() / 1000);
+      const opened = await fetch(link.url, { redirect: 'manual' });
+      assert.equal(opened.status, 303);
+      assert.match(opened.headers.get('location') ?? '', /^\/setup\/onboarding\//);
+      const again = await fetch(link.url, { redirect: 'manual' });
+      assert.equal(again.headers.get('location'), 'http://127.0.0.1:4000/refresh');
+      const read = await connect.account(created.id);
+      assert.deepEqual(read.metadata, { driver: '7' });
+      assert.deepEqual(read.requirements?.currently_due?.includes('external_account'), true);
+      await assert.rejects(connect.accountLink('nope', { refreshUrl: 'http://x/r', returnUrl: 'http://x/y' }), TypeError);
+    });
+
     it('a forged or replayed state makes no token request; a denial is reported as denied', async () => {
       const states = memoryStateStore();
       const state = await states.issue('session-2');

@@ -16,6 +16,8 @@ export interface ExpressPaths {
   callback?: string;
   /** Default /connect/webhooks */
   webhook?: string;
+  /** Onboarding through an Account Link starts here (POST); default /connect/onboard */
+  onboard?: string;
 }
 
 /** Webhook payloads are a few kilobytes; Stripe's own limit for a delivery is far below this. */
@@ -59,9 +61,15 @@ const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Req
 /** Adds GET start, GET callback and (with `webhook` options) POST webhook to `app`. */
 export function mountConnect(app: Pick<Router, 'get' | 'post'>, options: ConnectRoutesOptions<ExpressContext> & { paths?: ExpressPaths }): void {
   const routes = createConnectRoutes(options);
-  const paths = { start: '/connect/start', callback: new URL(options.redirectUri).pathname, webhook: '/connect/webhooks', ...options.paths };
+  const paths = { start: '/connect/start', callback: new URL(options.redirectUri).pathname, webhook: '/connect/webhooks', onboard: '/connect/onboard', ...options.paths };
   const request = (req: Request, body?: Buffer): KitRequest => ({ query: req.query as Record<string, unknown>, headers: req.headers, ...(body ? { rawBody: body } : {}) });
   app.get(paths.start, handle(async (req, res) => send(res, await routes.start(request(req), { req, res }))));
   app.get(paths.callback, handle(async (req, res) => send(res, await routes.callback(request(req), { req, res }))));
   if (options.webhook) app.post(paths.webhook, handle(async (req, res) => send(res, await routes.webhook(request(req, await rawBody(req)), { req, res }))));
+  const onboarding = options.onboarding;
+  if (onboarding) {
+    app.post(paths.onboard, handle(async (req, res) => send(res, await routes.onboardStart(request(req), { req, res }))));
+    app.get(new URL(onboarding.refreshUrl).pathname, handle(async (req, res) => send(res, await routes.onboardRefresh(request(req), { req, res }))));
+    app.get(new URL(onboarding.returnUrl).pathname, handle(async (req, res) => send(res, await routes.onboardReturn(request(req), { req, res }))));
+  }
 }

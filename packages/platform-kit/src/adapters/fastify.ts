@@ -16,6 +16,8 @@ export interface FastifyPaths {
   callback?: string;
   /** Default /connect/webhooks */
   webhook?: string;
+  /** Onboarding through an Account Link starts here (POST); default /connect/onboard */
+  onboard?: string;
 }
 
 export type FastifyConnectOptions = ConnectRoutesOptions<FastifyContext> & { paths?: FastifyPaths };
@@ -27,10 +29,16 @@ function send(reply: FastifyReply, r: KitReply): FastifyReply {
 /** Register with `app.register(fastifyConnect, options)`. */
 export async function fastifyConnect(app: FastifyInstance, options: FastifyConnectOptions): Promise<void> {
   const routes = createConnectRoutes(options);
-  const paths = { start: '/connect/start', callback: new URL(options.redirectUri).pathname, webhook: '/connect/webhooks', ...options.paths };
+  const paths = { start: '/connect/start', callback: new URL(options.redirectUri).pathname, webhook: '/connect/webhooks', onboard: '/connect/onboard', ...options.paths };
   const request = (req: FastifyRequest, body?: Buffer): KitRequest => ({ query: req.query as Record<string, unknown>, headers: req.headers, ...(body ? { rawBody: body } : {}) });
   app.get(paths.start, async (req, reply) => send(reply, await routes.start(request(req), { request: req, reply })));
   app.get(paths.callback, async (req, reply) => send(reply, await routes.callback(request(req), { request: req, reply })));
+  const onboarding = options.onboarding;
+  if (onboarding) {
+    app.post(paths.onboard, async (req, reply) => send(reply, await routes.onboardStart(request(req), { request: req, reply })));
+    app.get(new URL(onboarding.refreshUrl).pathname, async (req, reply) => send(reply, await routes.onboardRefresh(request(req), { request: req, reply })));
+    app.get(new URL(onboarding.returnUrl).pathname, async (req, reply) => send(reply, await routes.onboardReturn(request(req), { request: req, reply })));
+  }
   const hook = options.webhook;
   if (hook) {
     await app.register(async (scope) => {
