@@ -9,13 +9,13 @@ import type Stripe from 'stripe';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { A, testSeed } from '../support/fixtures.ts';
 import { Receiver } from '../support/receiver.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { DB_KINDS, startTestServer, type TestServer } from '../support/server.ts';
 import { sdk, webhooks } from '../support/stripe.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const WHSEC = 'whsec_OnboardingBrowser0000000000000000';
 
-describe('onboarding through an Account Link in a real browser', () => {
+for (const db of DB_KINDS) describe(`onboarding through an Account Link in a real browser (${db})`, () => {
   let server: TestServer;
   let receiver: Receiver;
   let platformUrl: string;
@@ -30,7 +30,7 @@ describe('onboarding through an Account Link in a real browser', () => {
     const platformA = seed.accounts.find((a) => a.id === A.id)?.platform;
     assert.ok(platformA);
     platformA.webhook_endpoints = [{ url: `${platformUrl}/hooks`, secret: WHSEC }];
-    server = await startTestServer({ seed, clock });
+    server = await startTestServer({ db, seed, clock });
     stripe = sdk(server, A.testSecret);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -63,13 +63,14 @@ describe('onboarding through an Account Link in a real browser', () => {
   }
 
   it('the full form: sign-in, business, bank, terms; progress kept, requirements shrinking, then return_url', async () => {
-    const account = await stripe.accounts.create({ type: 'standard', email: 'onboard@example.com' });
+    const email = `onboard-${db}@example.com`;
+    const account = await stripe.accounts.create({ type: 'standard', email });
     const { url } = await link(account.id);
     await withPage(async (page) => {
       await page.goto(url);
       await page.getByRole('heading', { name: 'Set up your account for Platform A' }).waitFor();
       assert.equal(await page.getByRole('heading', { name: 'Your sign-in' }).count(), 1);
-      assert.equal(await page.getByLabel('Email').inputValue(), 'onboard@example.com');
+      assert.equal(await page.getByLabel('Email').inputValue(), email);
       await page.getByLabel('Password').fill('a long enough passphrase');
       await page.getByRole('button', { name: 'Continue' }).click();
 
@@ -124,7 +125,7 @@ describe('onboarding through an Account Link in a real browser', () => {
     // The finished account signs in to its own dashboard, where the platform is listed.
     await withPage(async (page) => {
       await page.goto(`${server.url}/login`);
-      await page.getByLabel('Email').fill('onboard@example.com');
+      await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill('a long enough passphrase');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.locator('#account-id').waitFor();
