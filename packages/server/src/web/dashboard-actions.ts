@@ -1,8 +1,10 @@
-// What the dashboard does, framework-free: roll keys, disconnect platforms, manage Connect.
-import { PageError } from '../domain/errors.ts';
-import { newClientId, newSecretKey, type Mode } from '../domain/ids.ts';
+// What the dashboard does, framework-free: roll keys, disconnect platforms, manage Connect, create
+// onboarding links for the accounts a platform created.
+import { ApiError, PageError } from '../domain/errors.ts';
+import { newClientId, newSecretKey, patterns, type Mode } from '../domain/ids.ts';
 import { checkRegisteredRedirectUri } from '../domain/redirect-uri.ts';
 import type { Context } from '../context.ts';
+import { createAccountLink, type AccountLink } from '../oauth/account-links.ts';
 import { revokeConnection } from '../oauth/revoke-connection.ts';
 import { findAccount, lockAccount } from '../store/accounts.ts';
 import { findConnection } from '../store/connections.ts';
@@ -91,4 +93,32 @@ export async function removeRedirectUri(ctx: Context, accountId: string, raw: un
     if (!platform) return;
     await updatePlatform(trx, accountId, { redirect_uris: platform.redirect_uris.filter((u) => u !== raw) });
   });
+}
+
+/** An account this platform created through the API and has not deleted; anything else is refused alike. */
+async function findCreatedAccount(ctx: Context, platformId: string, raw: string) {
+  const account = patterns.account.test(raw) ? await findAccount(ctx.store.db, raw) : undefined;
+  if (!account || account.created_by !== platformId || account.deleted_at !== null) {
+    throw new FormError('No link was created: onboarding links can be made here only for accounts your platform created through the API.');
+  }
+  return account;
+}
+
+/**
+ * The platform dashboard's "Create onboarding link" (docs/contract.md Part B §8.3): a fresh Account
+ * Link, made as POST /v1/account_links makes it, in the account's mode, that comes back to the
+ * platform settings page. The URL is returned to be shown once: only its token's hash is stored.
+ */
+export async function createOnboardingLink(ctx: Context, platformId: string, accountId: string): Promise<AccountLink> {
+  const account = await findCreatedAccount(ctx, platformId, accountId);
+  const back = `${ctx.config.publicUrl}/dashboard/platform`;
+  try {
+    return await ctx.store.transaction((trx) =>
+      createAccountLink(ctx, trx, { platformId, accountId: account.id, livemode: account.test_only === 0, type: 'account_onboarding', collect: 'currently_due', refreshUrl: back, returnUrl: back }),
+    );
+  } catch (err) {
+    // The holder disconnected the platform, or the account was deleted meanwhile.
+    if (err instanceof ApiError && err.param === 'account') throw new FormError('No link was created: that account is no longer connected to your platform.');
+    throw err;
+  }
 }

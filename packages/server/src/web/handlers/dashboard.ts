@@ -1,11 +1,14 @@
-// The account's dashboard: keys, activity, connected platforms, and Connect settings for platforms.
+// The account's dashboard: keys, activity, connected platforms, and Connect settings for platforms
+// (with the accounts a platform created through the API and their onboarding links).
+import type { AccountLink } from '../../oauth/account-links.ts';
+import { listAccountsCreatedBy } from '../../store/accounts.ts';
 import type { AccountsTable } from '../../store/schema.ts';
 import { listConnectionsOfAccount, listConnectionsOfPlatform } from '../../store/connections.ts';
 import { listOwnKeys } from '../../store/keys.ts';
 import { findPlatform } from '../../store/platforms.ts';
 import { listResources } from '../../store/resources.ts';
 import { FormError } from '../accounts.ts';
-import { addRedirectUri, disconnectPlatform, enableConnect, removeRedirectUri, rollSecretKey, updateBranding } from '../dashboard-actions.ts';
+import { addRedirectUri, createOnboardingLink, disconnectPlatform, enableConnect, removeRedirectUri, rollSecretKey, updateBranding } from '../dashboard-actions.ts';
 import { dashboardPage, type ActivityCharge, type ActivityCustomer } from '../pages/dashboard.ts';
 import { platformPage } from '../pages/platform.ts';
 import { htmlPage, seeOther, type Flash, type PageRequest, type PageResult, type PageRoute, type Params } from '../page-route.ts';
@@ -43,12 +46,16 @@ export async function dashboard(req: PageRequest, account: AccountsTable, csrf: 
   );
 }
 
-async function platformSettings(req: PageRequest, who: SignedIn, flash: Flash, status = 200): Promise<PageResult> {
+async function platformSettings(req: PageRequest, who: SignedIn, extra: { flash: Flash; newLink?: { accountId: string; link: AccountLink } }, status = 200): Promise<PageResult> {
   const db = req.ctx.store.db;
   const platform = await findPlatform(db, who.account.id);
   const connections = platform ? await listConnectionsOfPlatform(db, platform.account_id) : [];
-  return htmlPage(platformPage({ account: who.account, platform, connections, csrf: who.session.csrf, flash, publicUrl: req.ctx.config.publicUrl }), status);
+  const connected = new Set(connections.map((c) => c.account_id));
+  const created = platform ? (await listAccountsCreatedBy(db, platform.account_id)).map((account) => ({ account, connected: connected.has(account.id) })) : [];
+  return htmlPage(platformPage({ account: who.account, platform, connections, created, csrf: who.session.csrf, publicUrl: req.ctx.config.publicUrl, ...extra }), status);
 }
+
+const refused = (err: FormError) => ({ flash: { kind: 'error' as const, message: err.message } });
 
 /** A platform settings form: a FormError is shown on the settings page, anything else is thrown. */
 const platformAction = (path: string, action: (req: PageRequest, accountId: string, body: Params) => Promise<void>, done: string): PageRoute => ({
@@ -60,11 +67,34 @@ const platformAction = (path: string, action: (req: PageRequest, accountId: stri
       await action(req, who.account.id, req.body);
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
-      return platformSettings(req, who, { kind: 'error', message: err.message }, 400);
+      return platformSettings(req, who, refused(err), 400);
     }
     return seeOther(`/dashboard/platform?done=${done}`);
   },
 });
+
+/**
+ * "Create onboarding link" for an account the platform created (docs/contract.md Part B §8.3). The
+ * page is answered here, not after a redirect: the single-use URL appears in this response only,
+ * never in a dashboard URL or anywhere stored.
+ */
+const onboardingLinkRoute: PageRoute = {
+  method: 'POST',
+  path: '/dashboard/platform/accounts/:id/link',
+  handler: async (req) => {
+    const who = await signedInForm(req);
+    const accountId = req.path.id ?? '';
+    let link: AccountLink;
+    try {
+      link = await createOnboardingLink(req.ctx, who.account.id, accountId);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      return platformSettings(req, who, refused(err), 400);
+    }
+    req.ctx.log.info({ event: 'account_link.created', platform: who.account.id, account: accountId }, 'onboarding link created from the dashboard');
+    return platformSettings(req, who, { flash: null, newLink: { accountId, link } });
+  },
+};
 
 export const dashboardRoutes: PageRoute[] = [
   {
@@ -101,8 +131,9 @@ export const dashboardRoutes: PageRoute[] = [
   {
     method: 'GET',
     path: '/dashboard/platform',
-    handler: async (req) => platformSettings(req, await requireSignIn(req), flashOf(req.query)),
+    handler: async (req) => platformSettings(req, await requireSignIn(req), { flash: flashOf(req.query) }),
   },
+  onboardingLinkRoute,
   platformAction('/dashboard/platform/enable', (req, id) => enableConnect(req.ctx, id), 'enabled'),
   platformAction('/dashboard/platform/settings', (req, id, b) => updateBranding(req.ctx, id, { name: b.name, icon_url: b.icon_url, brand_color: b.brand_color }), 'saved'),
   platformAction('/dashboard/platform/redirect-uris/add', (req, id, b) => addRedirectUri(req.ctx, id, b.uri), 'saved'),

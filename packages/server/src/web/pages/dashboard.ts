@@ -34,7 +34,8 @@ export interface DashboardView {
   revealedKey?: string | null;
 }
 
-function date(t: number): string {
+/** A Unix time as its UTC day, YYYY-MM-DD. */
+export function date(t: number): string {
   return new Date(t * 1000).toISOString().slice(0, 10);
 }
 

@@ -1,17 +1,69 @@
-// Platform settings: Connect client_ids, branding, redirect URIs, connected accounts.
+// Platform settings: Connect client_ids, branding, redirect URIs, connected accounts, and the
+// accounts the platform created through the API with their onboarding state and links.
+import { capabilityState, parseOnboarding } from '../../domain/onboarding.ts';
+import type { AccountLink } from '../../oauth/account-links.ts';
 import type { ConnectionWithNames } from '../../store/connections.ts';
 import type { Platform } from '../../store/platforms.ts';
 import type { AccountsTable } from '../../store/schema.ts';
-import { html } from '../html.ts';
+import { html, type Html } from '../html.ts';
 import { layout } from '../layout.ts';
+import { date } from './dashboard.ts';
+
+/** An account the platform created with POST /v1/accounts; `connected` is false once its holder disconnected. */
+export interface CreatedAccount {
+  account: AccountsTable;
+  connected: boolean;
+}
 
 export interface PlatformView {
   account: AccountsTable;
   platform: Platform | undefined;
   connections: ConnectionWithNames[];
+  created: CreatedAccount[];
   csrf: string;
   flash?: { kind: 'success' | 'error'; message: string } | null;
+  /** A link just created from this page, shown in this answer only (docs/contract.md Part B §8.3). */
+  newLink?: { accountId: string; link: AccountLink } | null;
   publicUrl: string;
+}
+
+const detailsDue = (n: number) => (n === 1 ? '1 detail due' : `${n} details due`);
+
+/** Where onboarding stands, from the account's onboarding record (docs/contract.md Part B §8.1). */
+export function onboardingStatus(a: Pick<AccountsTable, 'url' | 'onboarding'>): Html {
+  const o = parseOnboarding(a.onboarding);
+  const { detailsSubmitted, enabled, due } = capabilityState(a.url, o);
+  if (detailsSubmitted) return enabled ? html`Details submitted &mdash; charges and payouts enabled` : html`Details submitted &mdash; ${detailsDue(due.length)}`;
+  if (!o?.link_created) return html`Onboarding not started`;
+  return html`In progress &mdash; ${detailsDue(due.length)}`;
+}
+
+function createdAccountRow(c: CreatedAccount, csrf: string): Html {
+  const a = c.account;
+  const action = c.connected
+    ? html`<form method="post" action="/dashboard/platform/accounts/${a.id}/link"><input type="hidden" name="_csrf" value="${csrf}">
+<button class="secondary" type="submit" aria-label="Create onboarding link for ${a.id}">Create onboarding link</button></form>`
+    : html`<span class="muted">Disconnected</span>`;
+  return html`<tr data-account="${a.id}"><th scope="row"><code>${a.id}</code></th><td>${a.email || html`<span class="muted">(no email yet)</span>`}</td><td>${a.business_name ?? ''}</td>
+<td>${a.test_only ? html`<span class="badge">Test</span>` : html`<span class="badge live">Live</span>`}</td><td>${date(a.created)}</td><td>${onboardingStatus(a)}</td><td>${action}</td></tr>`;
+}
+
+function createdAccounts(v: PlatformView): Html {
+  return html`<section class="card" aria-labelledby="created-h"><h2 id="created-h">Accounts you created</h2>
+<p class="hint">Standard accounts made with <code>POST /v1/accounts</code>. An onboarding link opens once, within 5 minutes, and comes back here.</p>
+${v.created.length === 0
+  ? html`<p class="muted">No account was created through the API yet.</p>`
+  : html`<table><thead><tr><th scope="col">Account</th><th scope="col">Email</th><th scope="col">Business</th><th scope="col">Mode</th><th scope="col">Created</th><th scope="col">Onboarding</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>
+${v.created.map((c) => createdAccountRow(c, v.csrf))}
+</tbody></table>`}
+</section>`;
+}
+
+/** The link just created: its URL is in this page only, so it says so. */
+function newLinkAlert(n: { accountId: string; link: AccountLink }): Html {
+  const minutes = Math.round((n.link.expires_at - n.link.created) / 60);
+  return html`<div class="alert success" role="status" id="new-link"><p class="tight">Onboarding link for <code>${n.accountId}</code> created: valid for ${minutes} minutes, opens once. Open it, or give it to the account holder now &mdash; it will not be shown again.</p>
+<p class="tight"><a id="onboarding-link" href="${n.link.url}"><code>${n.link.url}</code></a></p></div>`;
 }
 
 export function platformPage(v: PlatformView): string {
@@ -51,13 +103,15 @@ ${v.connections.length === 0
   : html`<table><thead><tr><th scope="col">Account</th><th scope="col">Email</th><th scope="col">Access</th><th scope="col">Mode</th></tr></thead><tbody>
 ${v.connections.map((c) => html`<tr><td><code>${c.account_id}</code></td><td>${c.account_email}</td><td>${c.scope}</td><td>${c.livemode ? 'Live and test' : 'Test'}</td></tr>`)}
 </tbody></table>`}
-</section>`;
+</section>
+${createdAccounts(v)}`;
   return layout({
     title: 'Platform settings',
     account: { id: v.account.id, email: v.account.email },
     csrf: v.csrf,
     body: html`<h1>Platform settings</h1>
 ${v.flash ? html`<div class="alert ${v.flash.kind}" role="${v.flash.kind === 'error' ? 'alert' : 'status'}">${v.flash.message}</div>` : ''}
+${v.newLink ? newLinkAlert(v.newLink) : ''}
 ${body}`,
   });
 }
