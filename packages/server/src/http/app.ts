@@ -13,7 +13,7 @@ import { AuthFailureLocks } from '../web/throttle.ts';
 import type { Context } from '../context.ts';
 import { errorPage } from '../web/layout.ts';
 import { parseMultipart } from './multipart.ts';
-import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, pathOf, wellFormedUrlEncoding } from './parse.ts';
+import { asParams, malformedEncoding, nulParam, parseForm, parseQuery, loggedPathOf, pathOf, wellFormedUrlEncoding } from './parse.ts';
 import { apiRoutes } from './routes/api.ts';
 import { DatabaseHealth, healthRoutes } from './routes/health.ts';
 import { metadataRoute, oauthApiRoutes } from './routes/oauth.ts';
@@ -169,7 +169,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   // one: no promise per request for a log line.
   const accessLog = ctx.log.child({}, { redact: { paths: [] } });
   app.addHook('onResponse', (req, reply, done) => {
-    accessLog.info({ reqId: req.id, method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    accessLog.info({ reqId: req.id, method: req.method, path: loggedPathOf(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     done();
   });
 
@@ -188,10 +188,10 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     const wire = toWire(err, family, req.id);
     if (wire.unexpected) {
       const e = err instanceof Error ? err : new Error(String(err));
-      ctx.log.error({ reqId: req.id, path: pathOf(req.url), err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
+      ctx.log.error({ reqId: req.id, path: loggedPathOf(req.url), err: { type: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
     } else if (wire.databaseUnavailable) {
       health.unavailable();
-      ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: pathOf(req.url), reason: wire.databaseUnavailable }, 'database unavailable');
+      ctx.log.warn({ event: 'database.unavailable', reqId: req.id, path: loggedPathOf(req.url), reason: wire.databaseUnavailable }, 'database unavailable');
     }
     return sendWire(reply, wire, family);
   });

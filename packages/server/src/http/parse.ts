@@ -49,6 +49,14 @@ export function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
+/**
+ * The path as logged: an Account Link's token is a bearer secret for the onboarding it opens
+ * (docs/contract.md Part A "Secrets at rest"), so it never reaches the log.
+ */
+export function loggedPathOf(url: string): string {
+  return pathOf(url).replace(/^\/setup\/s\/([^/]*)\/[^/]+/, '/setup/s/$1/[redacted]');
+}
+
 export function asParams(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -8,7 +8,7 @@ import { afterCommit } from '../store/dialect.ts';
 import { insertEvent, nextSeq } from '../store/events.ts';
 import type { Platform } from '../store/platforms.ts';
 import type { AccountsTable, Db, EventsTable } from '../store/schema.ts';
-import { accountObject } from '../api/account.ts';
+import { accountObject } from '../domain/account-object.ts';
 import { previousAttributes } from '../domain/onboarding.ts';
 import { listConnectionsOfAccount } from '../store/connections.ts';
 import { endpointsFor } from '../store/webhook-endpoints.ts';

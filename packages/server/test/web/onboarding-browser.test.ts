@@ -151,6 +151,7 @@ for (const db of DB_KINDS) describe(`onboarding through an Account Link in a rea
   it('a reused link, an expired link and an ended session all land on refresh_url', async () => {
     const account = await stripe.accounts.create({ type: 'standard' });
     const first = await link(account.id);
+    const token = first.url.split('/').at(-1) ?? '';
     await withPage(async (page) => {
       await page.goto(first.url);
       await page.getByRole('heading', { name: 'Your sign-in' }).waitFor();
@@ -158,6 +159,9 @@ for (const db of DB_KINDS) describe(`onboarding through an Account Link in a rea
       await page.goto(first.url);
       await page.waitForURL(`${platformUrl}/refresh`);
     });
+    // The link's token is a secret: the request log has the path with it redacted.
+    assert.ok(token.length === 32 && !server.logs.some((l) => l.includes(token)), 'the link token is not logged');
+    assert.ok(server.logs.some((l) => l.includes(`/setup/s/${account.id}/[redacted]`)));
     // Another browser cannot use the onboarding pages the first one opened.
     const second = await link(account.id);
     let onboardingUrl = '';

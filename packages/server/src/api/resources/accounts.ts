@@ -15,7 +15,7 @@ import { revokeOwnKeys } from '../../store/keys.ts';
 import { findPlatform } from '../../store/platforms.ts';
 import type { AccountsTable } from '../../store/schema.ts';
 import { emitAccountUpdated } from '../../webhooks/events.ts';
-import { accountObject } from '../account.ts';
+import { accountObject } from '../../domain/account-object.ts';
 import type { ApiCaller } from '../authenticate.ts';
 import { listObject, pageInMemory } from '../list.ts';
 import { expand, expandOnly, listOnly, mergeMetadata, metadata, paramSchema, parseParams, text } from '../params.ts';

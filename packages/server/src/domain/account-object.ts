@@ -1,8 +1,21 @@
 // The account object of a Standard account (docs/contract.md Part B §8.1), as GET /v1/account,
 // /v1/accounts and account.updated events show it. An account created through the API shows its
 // onboarding state; one that signed up on connectd's pages is complete.
-import { capabilityState, parseOnboarding, type Onboarding } from '../domain/onboarding.ts';
-import type { AccountsTable } from '../store/schema.ts';
+import { capabilityState, parseOnboarding, type Onboarding } from './onboarding.ts';
+
+/** What the object is made of: an account row (store/schema.ts AccountsTable has these fields). */
+export interface AccountRecord {
+  id: string;
+  email: string;
+  business_name: string | null;
+  country: string;
+  default_currency: string;
+  url: string | null;
+  created: number;
+  created_by: string | null;
+  onboarding: string | null;
+  metadata: string | null;
+}
 
 export interface AccountView {
   /** The viewer is the platform that created the account (controller.is_controller). */
@@ -41,7 +54,7 @@ function bankAccount(accountId: string, o: Onboarding) {
   ];
 }
 
-export function accountObject(a: AccountsTable, view: AccountView = { controller: false }) {
+export function accountObject(a: AccountRecord, view: AccountView = { controller: false }) {
   const o = parseOnboarding(a.onboarding);
   const state = capabilityState(a.url, o);
   const requirements = { ...emptyRequirements(), currently_due: state.due, eventually_due: state.due, past_due: state.due, disabled_reason: state.enabled ? null : 'requirements.past_due' };
