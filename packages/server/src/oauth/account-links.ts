@@ -37,14 +37,23 @@ const NOT_CONNECTED = 'You requested an account link for an account that is not 
 
 const notConnected = () => new ApiError(400, NOT_CONNECTED, { param: 'account' });
 
-/** The account, locked, if it exists, is not deleted, and is connected to the platform in the link's mode. */
+/**
+ * The account, locked, if it exists, is not deleted, is connected to the platform, and lives in the
+ * link's mode (a test key cannot open onboarding of a live account through the live connection's
+ * test access).
+ */
 async function lockConnectedAccount(trx: Db, r: AccountLinkRequest): Promise<AccountsTable> {
   if (!patterns.account.test(r.accountId)) throw notConnected();
   // Locked first, so a concurrent delete (which locks it too) has either ended the connection or not begun.
   const account = await lockAccountRow(trx, r.accountId);
-  if (!account || account.deleted_at !== null) throw notConnected();
+  if (!account || account.deleted_at !== null || (account.test_only === 1) === r.livemode) throw notConnected();
   const connection = await findActiveConnection(trx, r.platformId, r.accountId);
   if (!connection || !connectionCovers(connection, r.livemode ? 'live' : 'test')) throw notConnected();
+  // Only an account this platform created, and onboards: a merchant who connected through OAuth
+  // owns its sign-in and details, which a link must never reach (docs/contract.md Part B §8.3).
+  if (account.created_by !== r.platformId || account.onboarding === null) {
+    throw new ApiError(400, 'You can only create Account Links for accounts your platform created with the Accounts API; an account connected through OAuth manages its own details.', { param: 'account' });
+  }
   return account;
 }
 

@@ -18,6 +18,11 @@ export function deleteSession(db: Db, hash: string): Promise<unknown> {
   return db.deleteFrom('sessions').where('hash', '=', hash).execute();
 }
 
+/** Ends every browser session of an account (it was deleted). */
+export async function deleteSessionsOfAccount(db: Db, accountId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('account_id', '=', accountId).execute();
+}
+
 export function insertAuthorizeRequest(db: Db, row: AuthorizeRequestsTable): Promise<unknown> {
   return db.insertInto('authorize_requests').values(row).execute();
 }

@@ -88,15 +88,37 @@ export function currentStep(f: Pick<Flow, 'account' | 'onboarding'>): Step {
 
 export const stepDone = (f: Pick<Flow, 'account' | 'onboarding'>, step: Step): boolean => STEPS.indexOf(step) < STEPS.indexOf(currentStep(f));
 
+/** A step the person may open: one done or the current one; never the sign-in once it exists. */
+export function canOpen(f: Pick<Flow, 'account' | 'onboarding'>, step: Step): boolean {
+  if (step === 'login' && f.account.password_hash !== null) return false;
+  return STEPS.indexOf(step) <= STEPS.indexOf(currentStep(f));
+}
+
 export function requirementsOf(f: Pick<Flow, 'account' | 'onboarding'>): string[] {
   return capabilityState(f.account.url, f.onboarding).due;
 }
 
-/** One change to the account, with account.updated for every platform that sees a difference. */
+/** The onboarding ended while the person was on a page (account deleted or disconnected, session over). */
+export class FlowEnded extends Error {
+  constructor(readonly refreshUrl: string) {
+    super('onboarding ended');
+    this.name = 'FlowEnded';
+  }
+}
+
+/**
+ * One change to the account, with account.updated for every platform that sees a difference. What
+ * loadFlow checked is checked again under the account's lock: a delete, a disconnection or the end
+ * of the session that committed meanwhile wins (docs/contract.md Part B §8.3).
+ */
 async function change(ctx: Context, f: Flow, requestId: string, build: (account: AccountsTable, o: Onboarding) => AccountChanges | Promise<AccountChanges>): Promise<AccountsTable> {
   return ctx.store.transaction(async (trx: Db) => {
     const before = await lockAccountRow(trx, f.account.id);
-    if (!before) throw invalidLink();
+    const session = await findOnboardingSession(trx, f.row.id);
+    const connected = await findActiveConnection(trx, f.row.platform_id, f.account.id);
+    if (!before || before.deleted_at !== null || !connected || !session || session.finished_at !== null || session.expires_at <= ctx.clock.now()) {
+      throw new FlowEnded(f.row.refresh_url);
+    }
     const changes = await build(before, parseOnboarding(before.onboarding) ?? freshOnboarding());
     await updateAccount(trx, before.id, changes);
     const after = { ...before, ...changes };
@@ -116,10 +138,16 @@ export async function saveLogin(ctx: Context, f: Flow, body: Record<string, unkn
   if (await loginEmailTaken(ctx.store.db, email, f.account.id)) throw new FormError('Another account already signs in with this email. Use another address.', 'email');
   const passwordHash = await hashPassword(password);
   try {
-    await change(ctx, f, requestId, () => ({ email, password_hash: passwordHash }));
+    await change(ctx, f, requestId, (a) => {
+      // A sign-in, once chosen, is the holder's: a later link (the platform's) cannot replace it.
+      if (a.password_hash !== null) throw new FormError('This account already has a sign-in. Its holder changes it from their dashboard.');
+      return { email, password_hash: passwordHash };
+    });
   } catch (err) {
     // Two accounts raced for one email: the unique index decided.
-    if (await loginEmailTaken(ctx.store.db, email, f.account.id)) throw new FormError('Another account already signs in with this email. Use another address.', 'email');
+    if (!(err instanceof FormError) && !(err instanceof FlowEnded) && (await loginEmailTaken(ctx.store.db, email, f.account.id))) {
+      throw new FormError('Another account already signs in with this email. Use another address.', 'email');
+    }
     throw err;
   }
 }
@@ -168,10 +196,11 @@ export async function saveBank(ctx: Context, f: Flow, body: Record<string, unkno
 /** Step 4: the terms, then submitted: details_submitted, and charges and payouts once nothing is due. */
 export async function finish(ctx: Context, f: Flow, body: Record<string, unknown>, who: { ip: string; userAgent: string | null }, requestId: string): Promise<string> {
   if (body.tos !== 'accepted') throw new FormError('Accept the services agreement to finish.', 'tos');
-  if (currentStep(f) !== 'review') throw new FormError('Some details are still missing: complete the steps above first.');
-  await change(ctx, f, requestId, (_a, o) => ({
-    onboarding: JSON.stringify({ ...o, tos_acceptance: o.tos_acceptance ?? { date: ctx.clock.now(), ip: who.ip, user_agent: who.userAgent }, details_submitted: true }),
-  }));
+  await change(ctx, f, requestId, (a, o) => {
+    // Checked on the locked row: an update that committed meanwhile may have cleared a detail.
+    if (currentStep({ account: a, onboarding: o }) !== 'review') throw new FormError('Some details are still missing: complete the steps above first.');
+    return { onboarding: JSON.stringify({ ...o, tos_acceptance: o.tos_acceptance ?? { date: ctx.clock.now(), ip: who.ip, user_agent: who.userAgent }, details_submitted: true }) };
+  });
   await finishOnboardingSession(ctx.store.db, f.row.id, ctx.clock.now());
   return f.row.return_url;
 }

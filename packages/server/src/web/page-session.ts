@@ -50,7 +50,7 @@ export interface SignedIn {
 export async function requireSignIn(req: PageRequest): Promise<SignedIn> {
   const session = await currentSession(req);
   const account = session?.accountId ? await findAccount(req.ctx.store.db, session.accountId) : undefined;
-  if (!session || !account) throw new RedirectTo(`/login?next=${encodeURIComponent(req.pathname)}`);
+  if (!session || !account || account.deleted_at !== null) throw new RedirectTo(`/login?next=${encodeURIComponent(req.pathname)}`);
   return { session, account };
 }
 

@@ -9,7 +9,8 @@ import { freshOnboarding, parseOnboarding, TEST_BANK_ACCOUNT, type Onboarding } 
 import type { Context } from '../../context.ts';
 import { revokeConnection } from '../../oauth/revoke-connection.ts';
 import { createAccount, findAccount, lockAccountRow, markAccountDeleted, updateAccount, type AccountChanges } from '../../store/accounts.ts';
-import { connectionCovers, findActiveConnection, insertConnectionIfNone, listConnectionsOfPlatform } from '../../store/connections.ts';
+import { deleteSessionsOfAccount } from '../../store/sessions.ts';
+import { connectionCovers, insertConnectionIfNone, listConnectionsOfAccount, listConnectionsOfPlatform } from '../../store/connections.ts';
 import { recordResponse } from '../../store/idempotency.ts';
 import { revokeOwnKeys } from '../../store/keys.ts';
 import { findPlatform } from '../../store/platforms.ts';
@@ -31,7 +32,7 @@ const httpUrl = z.string().max(500).refine((v) => {
 
 const businessProfile = z
   .object({
-    mcc: z.string().regex(/^\d{4}$/, 'must be four digits').optional(),
+    mcc: z.union([z.literal(''), z.string().regex(/^\d{4}$/, 'must be four digits')]).optional(),
     name: text(200).optional(),
     product_description: text(500).optional(),
     support_email: z.union([z.literal(''), z.email().max(512)]).optional(),
@@ -149,7 +150,7 @@ async function requirePlatform(ctx: Context, caller: ApiCaller) {
 /** The account a platform created, acting on it with its own key (Stripe-Account implied by the URL). */
 function requireController(req: ApiRequest, account: AccountsTable | undefined, action: 'update' | 'delete'): AccountsTable {
   const id = req.path.id ?? '';
-  if (!account || account.deleted_at !== null) throw noSuch('account', id);
+  if (!patterns.account.test(id) || !account || account.deleted_at !== null) throw noSuch('account', id);
   if (req.caller.viaAccessToken || account.created_by !== req.caller.keyAccountId || req.caller.accountId === req.caller.keyAccountId) {
     if (action === 'delete') throw new ApiError(400, 'This application is not authorized to delete this account.', { param: 'account' });
     throw new ApiError(403, 'This application cannot update this account: only the platform that created a Standard account through the API may update it (an account connected through OAuth manages its own details).');
@@ -249,6 +250,11 @@ export const accountRoutes: ApiRoute[] = [
             }
           }
         }
+        // The holder signs in with the account's email once they chose a password: from then on it is
+        // theirs to change, in their own dashboard (connectd's decision, docs/contract.md Part B §8.2).
+        if (p.email !== undefined && before.password_hash !== null && p.email.toLowerCase() !== before.email) {
+          throw new ApiError(400, "This account's holder signs in with its email; only they can change it, from their dashboard.", { param: 'email' });
+        }
         const { changes } = applyProfile(p, before, o);
         await updateAccount(trx, before.id, changes);
         const after: AccountsTable = { ...before, ...changes };
@@ -266,17 +272,21 @@ export const accountRoutes: ApiRoute[] = [
     impliesAccount,
     handler: async (ctx, req) => {
       parseParams(expandOnly, req.params);
-      const platform = await findPlatform(ctx.store.db, req.caller.keyAccountId);
       requireController(req, await findAccount(ctx.store.db, req.caller.accountId), 'delete');
-      // Live Standard accounts cannot be deleted by their platform (Stripe API reference "Delete an account").
-      if (req.caller.mode === 'live') throw new ApiError(400, 'This application is not authorized to delete this account.', { param: 'account' });
+      const origin = { requestId: req.requestId, idempotencyKey: req.idempotencyKey };
       return ctx.store.transaction(async (trx) => {
         const account = requireController(req, await lockAccountRow(trx, req.caller.accountId), 'delete');
-        const connection = await findActiveConnection(trx, req.caller.keyAccountId, account.id);
-        await markAccountDeleted(trx, account.id, ctx.clock.now());
-        await revokeOwnKeys(trx, account.id, ctx.clock.now());
-        if (connection && platform) {
-          await revokeConnection(trx, ctx, { connection, platform, reason: 'account_deleted', livemode: false, origin: { requestId: req.requestId, idempotencyKey: req.idempotencyKey } });
+        // Live Standard accounts cannot be deleted by their platform (Stripe API reference "Delete an
+        // account"): by the account's mode, not the key's, since a live connection lets the test key in.
+        if (account.test_only === 0) throw new ApiError(400, 'This application is not authorized to delete this account.', { param: 'account' });
+        const now = ctx.clock.now();
+        await markAccountDeleted(trx, account.id, now);
+        await revokeOwnKeys(trx, account.id, now);
+        await deleteSessionsOfAccount(trx, account.id);
+        // Every platform connected to it loses it, each told in its connection's mode (docs/contract.md Part B §8.2).
+        for (const connection of await listConnectionsOfAccount(trx, account.id)) {
+          const platform = await findPlatform(trx, connection.platform_id);
+          if (platform) await revokeConnection(trx, ctx, { connection, platform, reason: 'account_deleted', livemode: connection.livemode === 1, origin });
         }
         const body = { id: account.id, object: 'account', deleted: true };
         await recordResponse(trx, { body });

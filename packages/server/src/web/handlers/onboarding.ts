@@ -4,7 +4,7 @@ import { htmlPage, seeOther, type PageRequest, type PageResult, type PageRoute }
 import { currentSession, ensureSession, formSession } from '../page-session.ts';
 import { onboardingPage } from '../pages/onboarding.ts';
 import { FormError } from '../accounts.ts';
-import { currentStep, fillTestData, finish, loadFlow, openLink, requirementsOf, saveBank, saveBusiness, saveLogin, STEPS, type Flow, type Step } from '../onboarding.ts';
+import { canOpen, currentStep, fillTestData, finish, FlowEnded, loadFlow, openLink, requirementsOf, saveBank, saveBusiness, saveLogin, STEPS, type Flow, type Step } from '../onboarding.ts';
 import type { Session } from '../session.ts';
 
 /** The flow of this page's onboarding session, or the redirect to refresh_url when it has ended. */
@@ -36,6 +36,7 @@ function stepPost(path: string, step: Step, save: Save): PageRoute {
         const next = await save(req, f);
         return seeOther(next ?? `/setup/onboarding/${f.row.id}`);
       } catch (err) {
+        if (err instanceof FlowEnded) return seeOther(err.refreshUrl);
         if (!(err instanceof FormError)) throw err;
         return render(req, f, session, step, err, 400);
       }
@@ -63,9 +64,8 @@ export const onboardingRoutes: PageRoute[] = [
       const f = await flowOf(req, session);
       if (!('row' in f) || !session) return 'row' in f ? { kind: 'redirect', location: f.row.refresh_url, status: 303 } : f;
       // A step already done may be opened again to change it; later steps wait their turn.
-      const current = currentStep(f);
       const asked = STEPS.find((s) => s === req.query.step);
-      const step = asked && STEPS.indexOf(asked) <= STEPS.indexOf(current) ? asked : current;
+      const step = asked && canOpen(f, asked) ? asked : currentStep(f);
       return render(req, f, session, step);
     },
   },

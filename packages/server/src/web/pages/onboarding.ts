@@ -52,7 +52,7 @@ function progress(v: OnboardingView): Html {
     const done = i < currentIndex;
     const here = s === v.step;
     const label = html`${STEP_TITLES[s]}${done ? html` <span class="visually-hidden">(done)</span>` : ''}`;
-    return html`<li class="${done ? 'done' : here ? 'current' : ''}"${here ? html` aria-current="step"` : ''}>${done || i === currentIndex ? html`<a href="${base}?step=${s}">${label}</a>` : label}</li>`;
+    return html`<li class="${done ? 'done' : here ? 'current' : ''}"${here ? html` aria-current="step"` : ''}>${(done || i === currentIndex) && !(s === 'login' && v.flow.account.password_hash !== null) ? html`<a href="${base}?step=${s}">${label}</a>` : label}</li>`;
   })}</ol></nav>`;
 }
 
