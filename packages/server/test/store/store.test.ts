@@ -157,7 +157,7 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(await claimIdempotencyKey(a.db, { scope: 's', key, fingerprint: 'f3' }, NOW + 24 * 3600), { kind: 'claimed' });
     });
 
-    it('purges expired sessions, authorize requests, old codes and idempotency keys only', async () => {
+    it('purges expired sessions, authorize requests, old codes, idempotency keys, Account Links and onboarding sessions only', async () => {
       const { platformId, merchantId } = await seedPlatformAndMerchant(a);
       const t0 = NOW + 10_000_000;
       await a.db.insertInto('sessions').values([
@@ -173,8 +173,25 @@ for (const kind of DB_KINDS) {
         hash: kept, platform_id: platformId, client_id: 'ca_x', livemode: 0, scope: 'read_only', redirect_uri: 'https://p.example/cb',
         account_id: merchantId, code_challenge: null, created: t0 - 400, expires_at: t0 - 100, consumed_at: t0 - 300, connection_id: null,
       });
+      // Account Links and onboarding sessions: kept a day past their end, then purged.
+      const link = (hash: string, expires: number) => ({
+        hash, account_id: merchantId, platform_id: platformId, livemode: 0, type: 'account_onboarding' as const, collect: 'currently_due' as const,
+        refresh_url: 'https://p.example/r', return_url: 'https://p.example/x', created: expires - 300, expires_at: expires, used_at: null,
+      });
+      const oldLink = `old-${randomBase62(6)}`;
+      const recentLink = `recent-${randomBase62(6)}`;
+      await a.db.insertInto('account_links').values([link(oldLink, t0 - 90_000), link(recentLink, t0 - 100)]).execute();
+      const session = (id: string, expires: number) => ({
+        id, session_hash: 'h', account_id: merchantId, platform_id: platformId, livemode: 0, refresh_url: 'https://p.example/r', return_url: 'https://p.example/x',
+        created: expires - 3600, expires_at: expires, finished_at: null,
+      });
+      await a.db.insertInto('onboarding_sessions').values([session(oldLink, t0 - 90_000), session(recentLink, t0 - 100)]).execute();
       const { purgeExpired } = await import('../../src/store/maintenance.ts');
       const counts = await purgeExpired(a.db, t0);
+      assert.equal(counts.account_links, 1);
+      assert.equal(counts.onboarding_sessions, 1);
+      assert.deepEqual((await a.db.selectFrom('account_links').select('hash').where('hash', 'in', [oldLink, recentLink]).execute()).map((r) => r.hash), [recentLink]);
+      assert.deepEqual((await a.db.selectFrom('onboarding_sessions').select('id').where('id', 'in', [oldLink, recentLink]).execute()).map((r) => r.id), [recentLink]);
       assert.ok((counts.sessions ?? 0) >= 1);
       assert.ok((counts.authorization_codes ?? 0) >= 1);
       const sessions = await a.db.selectFrom('sessions').select('hash').where('expires_at', '<=', t0).execute();
