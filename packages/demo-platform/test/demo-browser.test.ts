@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../server/test/support/browser.ts';
 import Stripe from 'stripe';
 import { freePort } from '../../server/test/support/server.ts';
 import { waitUntil } from '../../server/test/support/wait.ts';
@@ -45,12 +46,7 @@ describe('the demo platform in a real browser (npm run demo)', () => {
     launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     await waitUntil('npm run demo to print its banner', () => (output.includes('Ctrl-C stops both') ? true : launcher?.exitCode !== null ? Promise.reject(new Error(`the demo stopped:\n${output}`)) : undefined), 90_000);
     assert.match(output, new RegExp(`Roadrunner Rides \\(demo platform\\)\\s+${demoUrl}`));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout: 30_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import { randomBase62 } from '../../src/domain/ids.ts';
 import { A, M, testSeed } from '../support/fixtures.ts';
 import { call } from '../support/api.ts';
@@ -77,12 +78,7 @@ describe('the authorize flow and dashboard in a real browser', () => {
     // One at a time, each assigned as soon as it exists: if the browser cannot start, `after`
     // still closes the server, and the file ends with the launch error instead of hanging.
     server = await startTestServer({ seed });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout: 30_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import Stripe from 'stripe';
 import { A, B, testSeed } from '../support/fixtures.ts';
 import { FormClient } from '../support/flow.ts';
@@ -35,12 +36,7 @@ for (const db of DB_KINDS) {
       platformA.webhook_endpoints = [{ url: `${hook}/a`, secret: WHSEC }];
       server = await startTestServer({ db, seed });
       stripe = sdk(server, A.testSecret);
-      browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        timeout: 30_000,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();

@@ -4,7 +4,8 @@
 // finished account signing in to its own dashboard.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import type Stripe from 'stripe';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { A, testSeed } from '../support/fixtures.ts';
@@ -32,12 +33,7 @@ for (const db of DB_KINDS) describe(`onboarding through an Account Link in a rea
     platformA.webhook_endpoints = [{ url: `${platformUrl}/hooks`, secret: WHSEC }];
     server = await startTestServer({ db, seed, clock });
     stripe = sdk(server, A.testSecret);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout: 30_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
