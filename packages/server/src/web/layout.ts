@@ -5,6 +5,8 @@ export interface LayoutOptions {
   title: string;
   body: Html;
   narrow?: boolean;
+  /** Pages with wide tables (platform settings). */
+  wide?: boolean;
   /** Signed-in account, for the header navigation. */
   account?: { id: string; email: string } | null;
   csrf?: string;
@@ -34,7 +36,7 @@ ${o.brandCss ? html`<link rel="stylesheet" href="${o.brandCss}">` : ''}
       : html`<a href="/login">Sign in</a>`}
   </nav>
 </header>
-<main id="main" class="${o.narrow ? 'narrow' : ''}">
+<main id="main" class="${o.narrow ? 'narrow' : o.wide ? 'wide' : ''}">
 ${o.body}
 </main>
 </body>

@@ -11,6 +11,7 @@ header.top nav { display: flex; gap: 1rem; align-items: center; }
 header.top form { margin: 0; }
 main { max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
 main.narrow { max-width: 28rem; }
+main.wide { max-width: 62rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 1.5rem; margin-bottom: 1.25rem; box-shadow: 0 1px 2px rgba(26,31,54,.06); }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
@@ -63,5 +64,7 @@ label.choice { font-weight: 400; display: flex; gap: .5rem; align-items: baselin
 dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0 0 1rem; }
 dl.summary dt { color: var(--muted); }
 dl.summary dd { margin: 0; overflow-wrap: anywhere; }
+.table-wrap { overflow-x: auto; }
+th[scope=row] code { text-transform: none; letter-spacing: normal; color: var(--ink); word-break: normal; white-space: nowrap; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

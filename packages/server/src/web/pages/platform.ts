@@ -53,9 +53,9 @@ function createdAccounts(v: PlatformView): Html {
 <p class="hint">Standard accounts made with <code>POST /v1/accounts</code>. An onboarding link opens once, within 5 minutes, and comes back here.</p>
 ${v.created.length === 0
   ? html`<p class="muted">No account was created through the API yet.</p>`
-  : html`<table><thead><tr><th scope="col">Account</th><th scope="col">Email</th><th scope="col">Business</th><th scope="col">Mode</th><th scope="col">Created</th><th scope="col">Onboarding</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>
+  : html`<div class="table-wrap"><table><thead><tr><th scope="col">Account</th><th scope="col">Email</th><th scope="col">Business</th><th scope="col">Mode</th><th scope="col">Created</th><th scope="col">Onboarding</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>
 ${v.created.map((c) => createdAccountRow(c, v.csrf))}
-</tbody></table>`}
+</tbody></table></div>`}
 </section>`;
 }
 
@@ -106,6 +106,7 @@ ${v.connections.map((c) => html`<tr><td><code>${c.account_id}</code></td><td>${c
 </section>
 ${createdAccounts(v)}`;
   return layout({
+    wide: true,
     title: 'Platform settings',
     account: { id: v.account.id, email: v.account.email },
     csrf: v.csrf,
