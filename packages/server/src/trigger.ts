@@ -5,7 +5,8 @@ import type { Context } from './context.ts';
 import { authorizationCodeGrant } from './oauth/grants/authorization-code.ts';
 import { issueCode } from './oauth/interaction.ts';
 import { revokeConnection } from './oauth/revoke-connection.ts';
-import { findAccount, lockAccountRow, updateAccount } from './store/accounts.ts';
+import { parseMetadata } from './domain/account-object.ts';
+import { findAccount, lockAccount, updateAccount } from './store/accounts.ts';
 import { emitAccountUpdated } from './webhooks/events.ts';
 import { findActiveConnection } from './store/connections.ts';
 import { findPlatformByClientId } from './store/platforms.ts';
@@ -31,10 +32,9 @@ export async function trigger(ctx: Context, type: string, clientId: string, acco
     // A real change (docs/contract.md Part B §8.4): metadata[connectd_trigger] set to now, through
     // the same path as an API update, so previous_attributes describes it.
     const sent = await ctx.store.transaction(async (trx) => {
-      const before = await lockAccountRow(trx, accountId);
+      const before = await lockAccount(trx, accountId);
       if (!before) throw new TriggerError(`no account ${accountId}`);
-      const current = before.metadata === null ? {} : (JSON.parse(before.metadata) as Record<string, string>);
-      const metadata = JSON.stringify({ ...current, connectd_trigger: String(ctx.clock.now()) });
+      const metadata = JSON.stringify({ ...parseMetadata(before.metadata), connectd_trigger: String(ctx.clock.now()) });
       await updateAccount(trx, accountId, { metadata });
       return emitAccountUpdated(trx, ctx, { before, after: { ...before, metadata }, origin });
     });

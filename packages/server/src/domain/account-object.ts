@@ -17,6 +17,11 @@ export interface AccountRecord {
   metadata: string | null;
 }
 
+/** The metadata column: a JSON object, or null for none. */
+export function parseMetadata(json: string | null): Record<string, string> {
+  return json === null ? {} : (JSON.parse(json) as Record<string, string>);
+}
+
 export interface AccountView {
   /** The viewer is the platform that created the account (controller.is_controller). */
   controller: boolean;
@@ -89,7 +94,7 @@ export function accountObject(a: AccountRecord, view: AccountView = { controller
       ? { external_accounts: { object: 'list', data: bankAccount(a.id, o), has_more: false, total_count: o.external_account ? 1 : 0, url: `/v1/accounts/${a.id}/external_accounts` } }
       : {}),
     future_requirements: emptyRequirements(),
-    metadata: a.metadata === null ? {} : (JSON.parse(a.metadata) as Record<string, string>),
+    metadata: parseMetadata(a.metadata),
     payouts_enabled: state.enabled,
     requirements,
     settings: { dashboard: { display_name: a.business_name, timezone: 'Etc/UTC' } },
@@ -97,5 +102,3 @@ export function accountObject(a: AccountRecord, view: AccountView = { controller
     type: 'standard',
   };
 }
-
-export type AccountObject = ReturnType<typeof accountObject>;

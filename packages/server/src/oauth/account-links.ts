@@ -7,7 +7,7 @@ import { patterns, randomBase62 } from '../domain/ids.ts';
 import { parseOnboarding } from '../domain/onboarding.ts';
 import type { Context } from '../context.ts';
 import { insertAccountLink } from '../store/account-links.ts';
-import { lockAccountRow, updateAccount } from '../store/accounts.ts';
+import { lockAccount, updateAccount } from '../store/accounts.ts';
 import { connectionCovers, findActiveConnection } from '../store/connections.ts';
 import type { AccountLinksTable, AccountsTable, Db } from '../store/schema.ts';
 
@@ -45,7 +45,7 @@ const notConnected = () => new ApiError(400, NOT_CONNECTED, { param: 'account' }
 async function lockConnectedAccount(trx: Db, r: AccountLinkRequest): Promise<AccountsTable> {
   if (!patterns.account.test(r.accountId)) throw notConnected();
   // Locked first, so a concurrent delete (which locks it too) has either ended the connection or not begun.
-  const account = await lockAccountRow(trx, r.accountId);
+  const account = await lockAccount(trx, r.accountId);
   if (!account || account.deleted_at !== null || (account.test_only === 1) === r.livemode) throw notConnected();
   const connection = await findActiveConnection(trx, r.platformId, r.accountId);
   if (!connection || !connectionCovers(connection, r.livemode ? 'live' : 'test')) throw notConnected();

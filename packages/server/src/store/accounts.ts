@@ -102,9 +102,13 @@ export function findLoginAccount(db: Db, email: string): Promise<AccountsTable |
     .executeTakeFirst();
 }
 
-/** Serializes read-then-write changes to one account's keys on PostgreSQL (a no-op UPDATE). */
-export async function lockAccount(db: Db, id: string): Promise<void> {
-  await db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).execute();
+/**
+ * Locks an account row for the rest of the transaction and returns it: read-then-write changes to
+ * one account (its keys, its onboarding) serialize on PostgreSQL (a no-op UPDATE); SQLite's BEGIN
+ * IMMEDIATE already serializes writers.
+ */
+export function lockAccount(db: Db, id: string): Promise<AccountsTable | undefined> {
+  return db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 /** Whether the database holds any account (a database that is not new). */
@@ -130,11 +134,6 @@ export async function updateAccount(db: Db, id: string, changes: AccountChanges)
   await db.updateTable('accounts').set(changes).where('id', '=', id).execute();
 }
 
-/** Locks an account row for the rest of the transaction and returns it (PostgreSQL; SQLite serializes writers). */
-export async function lockAccountRow(db: Db, id: string): Promise<AccountsTable | undefined> {
-  return db.updateTable('accounts').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).returningAll().executeTakeFirst();
-}
-
 /** A deleted account keeps its row (events and ids stay resolvable) but can no longer sign in. */
 export async function markAccountDeleted(db: Db, id: string, now: number): Promise<void> {
   await db.updateTable('accounts').set({ deleted_at: now, password_hash: null }).where('id', '=', id).execute();
@@ -143,10 +142,4 @@ export async function markAccountDeleted(db: Db, id: string, now: number): Promi
 /** The accounts a platform created through the API, newest first (its dashboard). */
 export function listAccountsCreatedBy(db: Db, platformId: string): Promise<AccountsTable[]> {
   return db.selectFrom('accounts').selectAll().where('created_by', '=', platformId).where('deleted_at', 'is', null).orderBy('created', 'desc').orderBy('id', 'desc').limit(200).execute();
-}
-
-/** Whether another account that can sign in already uses this email. */
-export async function loginEmailTaken(db: Db, email: string, exceptId: string): Promise<boolean> {
-  const row = await db.selectFrom('accounts').select('id').where('email', '=', email.toLowerCase()).where('password_hash', 'is not', null).where('id', '!=', exceptId).executeTakeFirst();
-  return row !== undefined;
 }

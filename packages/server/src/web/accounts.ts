@@ -29,7 +29,7 @@ export interface RegistrationInput {
   country: unknown;
 }
 
-function text(v: unknown): string {
+export function text(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
 }
 

@@ -3,17 +3,18 @@
 // collected, so progress is kept and `requirements.currently_due` shrinks; every change the
 // platform can see is an account.updated event; finishing sends the person to `return_url`.
 import { PageError } from '../domain/errors.ts';
+import { isHttpUrl } from '../domain/http-url.ts';
 import { randomBase62 } from '../domain/ids.ts';
 import { capabilityState, freshOnboarding, parseOnboarding, TEST_BANK_ACCOUNT, type BusinessType, type Onboarding } from '../domain/onboarding.ts';
 import { hashPassword } from '../domain/secrets.ts';
 import type { Context } from '../context.ts';
 import { findAccountLink, findOnboardingSession, finishOnboardingSession, insertOnboardingSession, useAccountLink } from '../store/account-links.ts';
-import { findAccount, lockAccountRow, loginEmailTaken, updateAccount, type AccountChanges } from '../store/accounts.ts';
+import { findAccount, findLoginAccount, lockAccount, updateAccount, type AccountChanges } from '../store/accounts.ts';
 import { findActiveConnection } from '../store/connections.ts';
 import { findPlatform, type Platform } from '../store/platforms.ts';
 import type { AccountsTable, Db, OnboardingSessionsTable } from '../store/schema.ts';
 import { emitAccountUpdated } from '../webhooks/events.ts';
-import { checkEmail, checkPassword, FormError } from './accounts.ts';
+import { checkEmail, checkPassword, FormError, text } from './accounts.ts';
 
 /** How long the pages a link opened stay usable: long enough to fill them in, unhurried. */
 export const ONBOARDING_SESSION_TTL = 3600;
@@ -86,8 +87,6 @@ export function currentStep(f: Pick<Flow, 'account' | 'onboarding'>): Step {
   return 'review';
 }
 
-export const stepDone = (f: Pick<Flow, 'account' | 'onboarding'>, step: Step): boolean => STEPS.indexOf(step) < STEPS.indexOf(currentStep(f));
-
 /** A step the person may open: one done or the current one; never the sign-in once it exists. */
 export function canOpen(f: Pick<Flow, 'account' | 'onboarding'>, step: Step): boolean {
   if (step === 'login' && f.account.password_hash !== null) return false;
@@ -113,7 +112,7 @@ export class FlowEnded extends Error {
  */
 async function change(ctx: Context, f: Flow, requestId: string, build: (account: AccountsTable, o: Onboarding) => AccountChanges | Promise<AccountChanges>): Promise<AccountsTable> {
   return ctx.store.transaction(async (trx: Db) => {
-    const before = await lockAccountRow(trx, f.account.id);
+    const before = await lockAccount(trx, f.account.id);
     const session = await findOnboardingSession(trx, f.row.id);
     const connected = await findActiveConnection(trx, f.row.platform_id, f.account.id);
     if (!before || before.deleted_at !== null || !connected || !session || session.finished_at !== null || session.expires_at <= ctx.clock.now()) {
@@ -127,7 +126,11 @@ async function change(ctx: Context, f: Flow, requestId: string, build: (account:
   });
 }
 
-const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+/** Whether another account already signs in with this email. */
+async function emailTaken(ctx: Context, email: string, accountId: string): Promise<boolean> {
+  const holder = await findLoginAccount(ctx.store.db, email);
+  return holder !== undefined && holder.id !== accountId;
+}
 
 /** Step 1: the email and password the account holder signs in with (a Standard account has its own Dashboard). */
 export async function saveLogin(ctx: Context, f: Flow, body: Record<string, unknown>, requestId: string): Promise<void> {
@@ -135,7 +138,7 @@ export async function saveLogin(ctx: Context, f: Flow, body: Record<string, unkn
   const password = typeof body.password === 'string' ? body.password : '';
   checkEmail(email);
   checkPassword(password);
-  if (await loginEmailTaken(ctx.store.db, email, f.account.id)) throw new FormError('Another account already signs in with this email. Use another address.', 'email');
+  if (await emailTaken(ctx, email, f.account.id)) throw new FormError('Another account already signs in with this email. Use another address.', 'email');
   const passwordHash = await hashPassword(password);
   try {
     await change(ctx, f, requestId, (a) => {
@@ -145,7 +148,7 @@ export async function saveLogin(ctx: Context, f: Flow, body: Record<string, unkn
     });
   } catch (err) {
     // Two accounts raced for one email: the unique index decided.
-    if (!(err instanceof FormError) && !(err instanceof FlowEnded) && (await loginEmailTaken(ctx.store.db, email, f.account.id))) {
+    if (!(err instanceof FormError) && !(err instanceof FlowEnded) && (await emailTaken(ctx, email, f.account.id))) {
       throw new FormError('Another account already signs in with this email. Use another address.', 'email');
     }
     throw err;
@@ -163,7 +166,7 @@ export async function saveBusiness(ctx: Context, f: Flow, body: Record<string, u
   const phone = text(body.support_phone);
   if (!BUSINESS_TYPES.includes(type)) throw new FormError('Choose the type of business.', 'business_type');
   if (!name || name.length > 200) throw new FormError('Enter the business name (up to 200 characters).', 'business_name');
-  if (!isHttpUrl(url)) throw new FormError('Enter the business website, starting with https:// or http://.', 'url');
+  if (!isHttpUrl(url, 500)) throw new FormError('Enter the business website, starting with https:// or http://.', 'url');
   if (!description || description.length > 500) throw new FormError('Describe what the business sells (up to 500 characters).', 'product_description');
   if (!/^\+?[0-9 ()-]{7,30}$/.test(phone)) throw new FormError('Enter a support phone number (digits, spaces, +, - and parentheses).', 'support_phone');
   await change(ctx, f, requestId, (_a, o) => ({
@@ -171,15 +174,6 @@ export async function saveBusiness(ctx: Context, f: Flow, body: Record<string, u
     url,
     onboarding: JSON.stringify({ ...o, business_type: type, product_description: description, support_phone: phone }),
   }));
-}
-
-function isHttpUrl(v: string): boolean {
-  if (v.length > 500) return false;
-  try {
-    return ['http:', 'https:'].includes(new URL(v).protocol);
-  } catch {
-    return false;
-  }
 }
 
 /** Step 3: the bank account payouts go to; in test mode, Stripe's test routing and account numbers. */

@@ -4,6 +4,7 @@
 // link itself is made by oauth/account-links.ts, which the platform dashboard uses too.
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors.ts';
+import { isHttpUrl } from '../../domain/http-url.ts';
 import { createAccountLink } from '../../oauth/account-links.ts';
 import { recordResponse } from '../../store/idempotency.ts';
 import { expand, paramSchema, parseParams } from '../params.ts';
@@ -22,14 +23,8 @@ const params = paramSchema({
 });
 
 function checkRedirect(param: 'refresh_url' | 'return_url', value: string, livemode: boolean): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ApiError(400, 'Not a valid URL', { code: 'url_invalid', param });
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ApiError(400, 'Not a valid URL', { code: 'url_invalid', param });
-  if (livemode && parsed.protocol !== 'https:') throw new ApiError(400, 'Livemode requests must always be redirected via HTTPS.', { param });
+  if (!isHttpUrl(value)) throw new ApiError(400, 'Not a valid URL', { code: 'url_invalid', param });
+  if (livemode && new URL(value).protocol !== 'https:') throw new ApiError(400, 'Livemode requests must always be redirected via HTTPS.', { param });
 }
 
 export const accountLinkRoutes: ApiRoute[] = [

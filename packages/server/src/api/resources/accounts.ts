@@ -3,12 +3,14 @@
 // "Accounts API and Account Links", Part B §8.2); one connected account (GET /v1/accounts/:id); a
 // platform's connected accounts in the key's mode, created or connected through OAuth (GET /v1/accounts).
 import { z } from 'zod';
+import { parseMetadata } from '../../domain/account-object.ts';
 import { ApiError, noSuch } from '../../domain/errors.ts';
+import { isHttpUrl } from '../../domain/http-url.ts';
 import { newAccountId, newConnectionId, patterns } from '../../domain/ids.ts';
 import { freshOnboarding, parseOnboarding, TEST_BANK_ACCOUNT, type Onboarding } from '../../domain/onboarding.ts';
 import type { Context } from '../../context.ts';
 import { revokeConnection } from '../../oauth/revoke-connection.ts';
-import { createAccount, findAccount, lockAccountRow, markAccountDeleted, updateAccount, type AccountChanges } from '../../store/accounts.ts';
+import { createAccount, findAccount, lockAccount, markAccountDeleted, updateAccount, type AccountChanges } from '../../store/accounts.ts';
 import { deleteSessionsOfAccount } from '../../store/sessions.ts';
 import { connectionCovers, insertConnectionIfNone, listConnectionsOfAccount, listConnectionsOfPlatform } from '../../store/connections.ts';
 import { recordResponse } from '../../store/idempotency.ts';
@@ -22,13 +24,7 @@ import { listObject, pageInMemory } from '../list.ts';
 import { expand, expandOnly, listOnly, mergeMetadata, metadata, paramSchema, parseParams, text } from '../params.ts';
 import type { ApiRequest, ApiRoute } from '../route-table.ts';
 
-const httpUrl = z.string().max(500).refine((v) => {
-  try {
-    return ['http:', 'https:'].includes(new URL(v).protocol);
-  } catch {
-    return false;
-  }
-}, 'Not a valid URL');
+const httpUrl = z.string().refine((v) => isHttpUrl(v, 500), 'Not a valid URL');
 
 const businessProfile = z
   .object({
@@ -125,7 +121,7 @@ function applyProfile(p: z.infer<typeof updateParams>, account: Pick<AccountsTab
     support_url: orNull(bp.support_url, o.support_url),
     external_account: p.external_account !== undefined ? TEST_BANK_ACCOUNT : o.external_account,
   };
-  const metadata = mergeMetadata(account.metadata === null ? {} : (JSON.parse(account.metadata) as Record<string, string>), p.metadata);
+  const metadata = mergeMetadata(parseMetadata(account.metadata), p.metadata);
   const changes: AccountChanges = {
     ...(p.email !== undefined ? { email: p.email.toLowerCase() } : {}),
     ...(bp.name !== undefined ? { business_name: bp.name === '' ? null : bp.name } : {}),
@@ -238,9 +234,8 @@ export const accountRoutes: ApiRoute[] = [
     handler: async (ctx, req) => {
       const p = parseParams(updateParams, req.params);
       refuseTos(p);
-      requireController(req, await findAccount(ctx.store.db, req.caller.accountId), 'update');
       return ctx.store.transaction(async (trx) => {
-        const before = requireController(req, await lockAccountRow(trx, req.caller.accountId), 'update');
+        const before = requireController(req, await lockAccount(trx, req.caller.accountId), 'update');
         const o = parseOnboarding(before.onboarding) ?? freshOnboarding();
         // Once onboarding has started, Stripe collects these from the account holder (docs/contract.md Part B §8.2).
         if (o.link_created) {
@@ -272,10 +267,9 @@ export const accountRoutes: ApiRoute[] = [
     impliesAccount,
     handler: async (ctx, req) => {
       parseParams(expandOnly, req.params);
-      requireController(req, await findAccount(ctx.store.db, req.caller.accountId), 'delete');
       const origin = { requestId: req.requestId, idempotencyKey: req.idempotencyKey };
       return ctx.store.transaction(async (trx) => {
-        const account = requireController(req, await lockAccountRow(trx, req.caller.accountId), 'delete');
+        const account = requireController(req, await lockAccount(trx, req.caller.accountId), 'delete');
         // Live Standard accounts cannot be deleted by their platform (Stripe API reference "Delete an
         // account"): by the account's mode, not the key's, since a live connection lets the test key in.
         if (account.test_only === 0) throw new ApiError(400, 'This application is not authorized to delete this account.', { param: 'account' });
